@@ -14,6 +14,13 @@ Mappings a JAX user would write:
   no ceil mode, no argmax output, no adaptive pooling, no unpooling and no pixel shuffle.
 - global average pooling is `jnp.mean` over space; nearest upsampling is
   `jax.image.resize(method="nearest")`.
+
+Every op runs as a user runs JAX: under `jax.jit`. XLA compiles once per op, static arguments
+and input shapes (tens of milliseconds on a CPU), so the adapter keeps one jitted callable per
+(op, static arguments) and lets `jit` cache the executables per shape; a VJP is one jitted
+program (forward, linearise, transpose), not an eager primitive-by-primitive trace that
+compiles every primitive on its own. Set `JAX_COMPILATION_CACHE_DIR` to keep the executables
+between runs: the `ci` profile draws the same shapes every time.
 """
 
 from __future__ import annotations
@@ -31,6 +38,13 @@ def _jax():
 
     jax.config.update("jax_enable_x64", True)
     return jax
+
+
+def _static(value):
+    """`value` as a hashable key: lists become tuples."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_static(v) for v in value)
+    return value
 
 
 def _layout(ndim):
@@ -54,6 +68,20 @@ class JaxAdapter(ElementwiseOps):
         self._device = jax.devices("gpu" if platform == "cuda" else platform)[index]
         self.device = device
         jax.config.update("jax_default_matmul_precision", "highest")  # no TF32 on GPUs
+        self._jitted: dict = {}
+
+    def _jit(self, kind: str, op: str, params: dict, build):
+        """The jitted callable for (kind, op, params), built once by `build(params)`."""
+        key = (kind, op, tuple(sorted((k, _static(v)) for k, v in params.items())))
+        if key not in self._jitted:
+            self._jitted[key] = self.jax.jit(build(params))
+        return self._jitted[key]
+
+    def _run(self, op: str, *arrays, **params):
+        """The forward `op` (see `dispatch.forward`) under `jit`."""
+        fn = self._jit("forward", op, params,
+                       lambda p: lambda *t: forward(self, op, t, p))
+        return self._out(fn(*(self._in(a) for a in arrays)))
 
     # conversion --------------------------------------------------------------------------
 
@@ -111,8 +139,8 @@ class JaxAdapter(ElementwiseOps):
         return y if b is None else y + b.reshape((1, -1) + (1,) * ndim)
 
     def conv(self, x, w, b=None, *, strides, pads, dilations, groups):
-        return self._out(self._conv(self._in(x), self._in(w), self._in(b), strides, pads,
-                                    dilations, groups))
+        return self._run("conv", x, w, b, strides=strides, pads=pads, dilations=dilations,
+                         groups=groups)
 
     def _conv_transpose(self, x, w, b, strides, pads, dilations, groups, output_padding):
         ndim = x.ndim - 2
@@ -131,8 +159,8 @@ class JaxAdapter(ElementwiseOps):
         return y if b is None else y + b.reshape((1, -1) + (1,) * ndim)
 
     def conv_transpose(self, x, w, b=None, *, strides, pads, dilations, groups, output_padding):
-        return self._out(self._conv_transpose(self._in(x), self._in(w), self._in(b), strides,
-                                              pads, dilations, groups, output_padding))
+        return self._run("conv_transpose", x, w, b, strides=strides, pads=pads,
+                         dilations=dilations, groups=groups, output_padding=output_padding)
 
     def _window(self, pads, ndim):
         if isinstance(pads, str):
@@ -145,27 +173,34 @@ class JaxAdapter(ElementwiseOps):
                                       window_dilation=(1, 1, *dilations))
 
     def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
-        return self._out(self._max_pool(self._in(x), kernel_shape, strides, pads, dilations,
-                                        ceil_mode))
+        return self._run("max_pool", x, kernel_shape=kernel_shape, strides=strides, pads=pads,
+                         dilations=dilations, ceil_mode=ceil_mode)
 
     def _avg_pool(self, x, kernel_shape, strides, pads, ceil_mode, count_include_pad):
-        total = self.lax.reduce_window(x, self.jnp.zeros((), x.dtype), self.lax.add,
+        total = self.lax.reduce_window(x, np.zeros((), x.dtype), self.lax.add,
                                        (1, 1, *kernel_shape), (1, 1, *strides),
                                        self._window(pads, x.ndim - 2))
         return total / math.prod(kernel_shape)
 
     def avg_pool(self, x, *, kernel_shape, strides, pads, ceil_mode, count_include_pad):
-        return self._out(self._avg_pool(self._in(x), kernel_shape, strides, pads, ceil_mode,
-                                        count_include_pad))
+        return self._run("avg_pool", x, kernel_shape=kernel_shape, strides=strides, pads=pads,
+                         ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+
+    def _global_avg_pool(self, x):
+        return self.jnp.mean(x, axis=tuple(range(2, x.ndim)), keepdims=True)
 
     def global_avg_pool(self, x):
-        x = self._in(x)
-        return self._out(self.jnp.mean(x, axis=tuple(range(2, x.ndim)), keepdims=True))
+        return self._run("global_avg_pool", x)
+
+    def _upsample_nearest(self, x, scale_factors):
+        shape = x.shape[:2] + tuple(n * r for n, r in zip(x.shape[2:], scale_factors))
+        return self.jax.image.resize(x, shape, method="nearest")
 
     def upsample_nearest(self, x, *, scale_factors):
-        x = self._in(x)
-        shape = x.shape[:2] + tuple(n * r for n, r in zip(x.shape[2:], scale_factors))
-        return self._out(self.jax.image.resize(x, shape, method="nearest"))
+        return self._run("upsample_nearest", x, scale_factors=scale_factors)
+
+    def _unary(self, name, x, **params):
+        return self._run(name, x, **params)
 
     def _elementwise(self, name, x, **params):
         nn = self.jax.nn
@@ -181,6 +216,12 @@ class JaxAdapter(ElementwiseOps):
     # gradients ------------------------------------------------------------------------------
 
     def vjp(self, op: str, args: tuple, cotangent, **params) -> tuple:
-        arrays = [self._in(a) for a in args]
-        _, pullback = self.jax.vjp(lambda *t: forward(self, op, t, params), *arrays)
-        return tuple(self._out(g) for g in pullback(self._in(cotangent)))
+        def build(p):
+            def vjp(arrays, cotangent):
+                _, pullback = self.jax.vjp(lambda *t: forward(self, op, t, p), *arrays)
+                return pullback(cotangent)
+            return vjp
+
+        fn = self._jit("vjp", op, params, build)
+        grads = fn(tuple(self._in(a) for a in args), self._in(cotangent))
+        return tuple(self._out(g) for g in grads)
