@@ -53,15 +53,56 @@ def _instantiate(obj, spec: str, device: str | None = None):
     return obj
 
 
-def _import_attribute(spec: str):
+def _split(spec: str) -> tuple[str, str]:
     target, _, attribute = spec.rpartition(":")
     if not target or not attribute:
         raise AdapterError(f"adapter {spec!r}: expected a known name ({', '.join(known())}), "
                            f"module:attribute or path/to/file.py:attribute")
+    if target.endswith(".py") and not Path(target).is_file():
+        raise AdapterError(f"adapter {spec!r}: no file {target}")
+    return target, attribute
+
+
+def _not_installed(name: str):
+    """The error for a built-in adapter whose framework is missing, or None."""
+    _, distribution, extra = BUILTIN[name]
+    if importlib.util.find_spec(distribution) is not None:
+        return None
+    hint = f"pip install 'cnnspec[{extra}]'" if extra else f"pip install {distribution}"
+    return AdapterError(f"adapter {name!r} needs {distribution}, which is not installed: {hint}")
+
+
+def _unknown(name: str) -> AdapterError:
+    return AdapterError(f"unknown adapter {name!r}: the known ones are {', '.join(known())}; "
+                        f"or give module:attribute or path/to/file.py:attribute")
+
+
+def check(spec: str) -> None:
+    """Raises what `load(spec)` would for an unknown name, a framework that is not installed, a
+    missing file or a module that cannot be found, without importing any of them."""
+    if ":" not in spec:
+        if spec in BUILTIN:
+            error = _not_installed(spec)
+            if error:
+                raise error
+        elif spec not in _entry_points():
+            raise _unknown(spec)
+        return
+    target, _ = _split(spec)
+    if not target.endswith(".py"):
+        try:
+            found = importlib.util.find_spec(target)
+        except (ImportError, ValueError) as error:
+            raise AdapterError(f"adapter {spec!r}: cannot import {target}: {error}") from None
+        if found is None:
+            raise AdapterError(f"adapter {spec!r}: cannot import {target}: "
+                               f"No module named {target!r}")
+
+
+def _import_attribute(spec: str):
+    target, attribute = _split(spec)
     if target.endswith(".py"):
         path = Path(target)
-        if not path.is_file():
-            raise AdapterError(f"adapter {spec!r}: no file {path}")
         # Like `python path/to/file.py`: the file's folder is importable, for its siblings.
         if str(path.parent.resolve()) not in sys.path:
             sys.path.insert(0, str(path.parent.resolve()))
@@ -88,12 +129,10 @@ def _import_attribute(spec: str):
 def get(name: str, device: str | None = None):
     """An adapter instance for a built-in or entry-point name, on `device` when given."""
     if name in BUILTIN:
-        target, distribution, extra = BUILTIN[name]
-        if importlib.util.find_spec(distribution) is None:
-            hint = f"pip install 'cnnspec[{extra}]'" if extra else f"pip install {distribution}"
-            raise AdapterError(f"adapter {name!r} needs {distribution}, which is not installed: "
-                               f"{hint}")
-        return _instantiate(_import_attribute(target), name, device)
+        error = _not_installed(name)
+        if error:
+            raise error
+        return _instantiate(_import_attribute(BUILTIN[name][0]), name, device)
     points = _entry_points()
     if name in points:
         try:
@@ -103,8 +142,7 @@ def get(name: str, device: str | None = None):
         except Exception as error:
             raise AdapterError(f"adapter {name!r}: its entry point {points[name].value} failed "
                                f"to load: {type(error).__name__}: {error}") from error
-    raise AdapterError(f"unknown adapter {name!r}: the known ones are {', '.join(known())}; "
-                       f"or give module:attribute or path/to/file.py:attribute")
+    raise _unknown(name)
 
 
 def load(spec: str, device: str | None = None):

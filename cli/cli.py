@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from dataclasses import asdict
@@ -88,11 +89,12 @@ def _json_path(path: str, adapter_ref: str, several: bool) -> str:
     return f"{stem}-{name}.{suffix}" if dot else f"{path}-{name}"
 
 
-def _print_row(row) -> None:
+def _print_row(row, adapter_ref: str | None = None) -> None:
     detail = f" ({row.examples} examples)" if row.examples else ""
     if row.convention:
         detail += f"  convention: {row.convention}"
-    print(f"{STATUS_MARK[row.status]:<12} {row.id}{detail}", flush=True)
+    where = f"{adapter_ref}: " if adapter_ref else ""
+    print(f"{STATUS_MARK[row.status]:<12} {where}{row.id}{detail}", flush=True)
     if row.status in ("fail", "error"):
         print(textwrap.indent(row.message or "", "    "))
         if row.reproducer:
@@ -109,34 +111,47 @@ def _run(args) -> int:
     from cnnspec.adapters import AdapterError
     from cnnspec.conformance.runner import UsageError as RunnerUsageError
     from cnnspec.conformance.runner import run
+    from cnnspec.conformance.workers import run_all
 
-    worst, collected = 0, []
-    for adapter_ref in args.adapter:
-        print(f"cnnspec {__version__}: adapter {adapter_ref}, profile {args.profile}", flush=True)
-        try:
-            results = run(adapter_ref, profile=args.profile, prefixes=args.rule or (),
-                          timeout=args.timeout, seed=args.seed, report=_print_row,
-                          device=args.device)
-        except (AdapterError, RunnerUsageError) as error:
-            raise UsageError(str(error)) from None
+    refs = list(dict.fromkeys(args.adapter))
+    several = len(refs) > 1
+    print(f"cnnspec {__version__}: adapter{'s' if several else ''} {', '.join(refs)}, "
+          f"profile {args.profile}, " + (f"{args.jobs} worker process{'es' * (args.jobs > 1)}"
+                                         if args.jobs else "in this process"), flush=True)
+    settings = dict(profile=args.profile, prefixes=args.rule or (), timeout=args.timeout,
+                    seed=args.seed, device=args.device)
+    try:
+        if args.jobs:
+            collected = run_all(refs, jobs=args.jobs, **settings,
+                                report=lambda ref, row: _print_row(row, ref if several else None))
+        else:
+            collected = []
+            for adapter_ref in refs:
+                collected.append(run(adapter_ref, **settings, report=lambda row, ref=adapter_ref:
+                                     _print_row(row, ref if several else None)))
+                if collected[-1].suite.get("partial"):
+                    break
+    except (AdapterError, RunnerUsageError) as error:
+        raise UsageError(str(error)) from None
+    worst = 0
+    for adapter_ref, results in zip(refs, collected):
         counts = results.counts()
         summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         print(f"\n{results.adapter['name']} {results.adapter['version']} "
               f"({results.adapter['device']}): {summary} in {results.suite['duration_s']:.1f} s")
         print(f"replay: {results.suite['replay']}" + "".join(f" --rule {r}" for r in args.rule or ()))
         if args.json:
-            path = results.write(_json_path(args.json, adapter_ref, len(args.adapter) > 1))
+            path = results.write(_json_path(args.json, adapter_ref, several))
             print(f"results: {path}")
-        collected.append(results)
         worst = max(worst, 0 if results.ok else 1)
-        if results.suite.get("partial"):
-            print("interrupted: the results are partial; the remaining adapters did not run")
-            worst = 1
-            break
+    if len(collected) < len(refs) or any(r.suite.get("partial") for r in collected):
+        print("interrupted: the results are partial")
+        worst = 1
     if args.html:
         from cnnspec.reports import html, matrix
 
-        print(f"report: {html.write(matrix.build(collected, args.adapter), args.html)}")
+        built = matrix.build(collected, refs[:len(collected)])
+        print(f"report: {html.write(built, args.html)}")
     return worst
 
 
@@ -194,8 +209,26 @@ def _gate(args) -> int:
     return 1 if worse else 0
 
 
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = -1
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of worker processes >= 0 "
+                                         f"(0: run in this process)")
+    return jobs
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (no usage block), exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message}; `{self.prog} --help` lists the options\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cnnspec",
         description="An executable spec of CNN operator arithmetic and a conformance suite.")
     parser.add_argument("--version", action="version", version=f"cnnspec {__version__}")
@@ -225,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="bound on one adapter call; past it the rule is an error (default 60)")
     run.add_argument("--seed", type=int, help="Hypothesis seed, to replay a thorough run")
     run.add_argument("--html", metavar="PATH", help="also write the HTML matrix of this run")
+    run.add_argument("--jobs", type=_jobs, default=min(os.cpu_count() or 1, 4), metavar="N",
+                     help="worker processes (default: the CPUs, at most 4); a crash or a hang "
+                          "in C code then loses one rule only; 0 runs in this process")
     run.add_argument("--device", metavar="DEVICE",
                      help="device for the adapter, e.g. cuda:0 (torch, jax); default cpu")
     run.set_defaults(handler=_run)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import signal
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -35,6 +36,12 @@ class RuleState:
     conventions: Counter = field(default_factory=Counter)
     deviations: list = field(default_factory=list)  # the adapter's entries for this rule
     deviated: list = field(default_factory=list)  # (entry, failure) of examples set aside
+    adapter_s: float = 0.0  # time inside the adapter's calls
+
+
+# When set (in a worker process), a shared double that holds the time.time() at which the
+# running adapter call started, 0.0 between calls: the parent's watchdog reads it.
+CALL_STARTED = None
 
 
 _STATES: dict[str, RuleState] = {}
@@ -140,6 +147,9 @@ class Probe:
         if alarm:
             previous = signal.signal(signal.SIGALRM, _alarm)
             signal.setitimer(signal.ITIMER_REAL, seconds)
+        started = time.perf_counter()
+        if CALL_STARTED is not None:
+            CALL_STARTED.value = time.time()
         try:
             return fn()
         except _Timeout:
@@ -154,6 +164,9 @@ class Probe:
             if alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
+            if CALL_STARTED is not None:
+                CALL_STARTED.value = 0.0
+            self.state.adapter_s += time.perf_counter() - started
 
     # assertions --------------------------------------------------------------------------
 

@@ -81,6 +81,7 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
 
 def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, seed,
              timeout, deviations) -> RuleResult:
+    clock = time.perf_counter()
     state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id])
     outcomes = [run_check(adapter, check, profile=profile, seed=seed) for check in checks]
     result = RuleResult(id=rule_id, status="unsupported", examples=0)
@@ -120,20 +121,54 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
     stale = [d for d in state.deviations if id(d) not in matched and result.status != "fail"]
     result.notes += [f"stale deviation: {d.observed} ({d.evidence}) no longer fails"
                      for d in stale]
+    result.duration_s = round(time.perf_counter() - clock, 4)
+    result.adapter_s = round(min(state.adapter_s, result.duration_s), 4)
     return result
+
+
+def check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise UsageError(f"--profile {profile!r}: the profiles are {', '.join(PROFILES)}")
+
+
+def adapter_info(adapter) -> dict:
+    """The `adapter` object of the results: name, framework, version, device."""
+    return {"name": str(adapter.name),
+            "framework": str(getattr(adapter, "framework", adapter.name)),
+            "version": str(getattr(adapter, "version", "unknown")),
+            "device": str(getattr(adapter, "device", "cpu"))}
+
+
+def suite_info(adapter_ref: str, *, profile: str, seed, device, started, duration_s: float,
+               partial: bool, jobs: int = 0) -> dict:
+    """The `suite` object of the results, with the command line that replays the run."""
+    replay = f"cnnspec run --adapter {adapter_ref} --profile {profile}" + (
+        f" --seed {seed}" if seed is not None else "") + (
+        f" --device {device}" if device is not None else "")
+    suite = {"version": __version__, "profile": profile,
+             "seed": seed if seed is not None else (0 if PROFILES[profile].derandomize else None),
+             "started": started.isoformat(timespec="seconds"),
+             "duration_s": round(duration_s, 3), "replay": replay, "jobs": jobs,
+             "tolerance": TABLE}
+    if partial:
+        suite["partial"] = True
+    return suite
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def run(adapter_ref: str, *, profile: str = "ci", prefixes=(), timeout: float | None = 60.0,
         seed: int | None = None, report=None, adapter=None, device: str | None = None) -> Results:
-    """Runs the suite on the adapter named `adapter_ref`; `report(result)` sees each row."""
-    if profile not in PROFILES:
-        raise UsageError(f"--profile {profile!r}: the profiles are {', '.join(PROFILES)}")
+    """Runs the suite on the adapter named `adapter_ref` in this process; `report(result)` sees
+    each row. (`workers.run_all` runs adapters in worker processes.)"""
+    check_profile(profile)
     adapter = load(adapter_ref, device) if adapter is None else adapter
     rule_ids = select_rules(prefixes)
     checks = all_checks()
     deviations = for_adapter(adapter)
-    started = datetime.datetime.now(datetime.timezone.utc)
-    clock = time.perf_counter()
+    started, clock = now(), time.perf_counter()
     rows, partial = [], False
     try:
         for rule_id in rule_ids:
@@ -144,17 +179,6 @@ def run(adapter_ref: str, *, profile: str = "ci", prefixes=(), timeout: float | 
                 report(row)
     except KeyboardInterrupt:
         partial = True
-    replay = f"cnnspec run --adapter {adapter_ref} --profile {profile}" + (
-        f" --seed {seed}" if seed is not None else "") + (
-        f" --device {device}" if device is not None else "")
-    suite = {"version": __version__, "profile": profile,
-             "seed": seed if seed is not None else (0 if PROFILES[profile].derandomize else None),
-             "started": started.isoformat(timespec="seconds"),
-             "duration_s": round(time.perf_counter() - clock, 3), "replay": replay,
-             "tolerance": TABLE}
-    if partial:
-        suite["partial"] = True
-    info = {"name": str(adapter.name), "framework": str(getattr(adapter, "framework", adapter.name)),
-            "version": str(getattr(adapter, "version", "unknown")),
-            "device": str(getattr(adapter, "device", "cpu"))}
-    return Results(adapter=info, suite=suite, rules=rows)
+    suite = suite_info(adapter_ref, profile=profile, seed=seed, device=device, started=started,
+                       duration_s=time.perf_counter() - clock, partial=partial)
+    return Results(adapter=adapter_info(adapter), suite=suite, rules=rows)

@@ -31,6 +31,8 @@ class RuleResult:
     convention: str | None = None
     deviation: dict | None = None
     notes: list = field(default_factory=list)
+    duration_s: float | None = None  # wall time of the rule's checks
+    adapter_s: float | None = None  # of which inside the adapter's calls
 
 
 @dataclass

@@ -3,6 +3,9 @@ declare a deviation. Loaded by path, as a third party's adapter would be."""
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -25,6 +28,34 @@ class HangingSigmoid(NumpyAdapter):
     def sigmoid(self, x):
         time.sleep(30)
         return super().sigmoid(x)
+
+
+class HangingInC(NumpyAdapter):
+    """A call that never gets back to the interpreter's signal handling, as a deadlock in a
+    framework's C code: SIGALRM is blocked, so only the parent's watchdog can stop it."""
+
+    name = "hanging-in-c"
+
+    def sigmoid(self, x):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(600)
+
+
+class AbortingMaxPool(NumpyAdapter):
+    """Kills its process as torch's max-pool backward did on windows that cover no input
+    (heap corruption, abort): pytorch#114216."""
+
+    name = "aborting"
+
+    def max_pool(self, x, **params):
+        os.abort()
+
+
+class SegfaultingSoftmax(NumpyAdapter):
+    name = "segfaulting"
+
+    def softmax(self, x, *, axis):
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
 
 
 class NoCeilMode(NumpyAdapter):

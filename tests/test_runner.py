@@ -69,13 +69,30 @@ def test_rule_prefixes_select_rules_and_a_prefix_matching_none_is_a_usage_error(
     (["--adapter", "torchh"], "unknown adapter 'torchh': the known ones are numpy, torch"),
     (["--adapter", "no_such_module:Thing"], "cannot import no_such_module"),
     (["--adapter", "missing/file.py:Thing"], "no file missing/file.py"),
-    (["--adapter", "numpy", "--profile", "fast"], "invalid choice: 'fast'"),
+    (["--adapter", "numpy", "--profile", "fast"],
+     "--profile: invalid choice: 'fast' (choose from 'quick', 'ci', 'thorough')"),
+    (["--adapter", "numpy", "--jobs", "-1"], "give a number of worker processes >= 0"),
+    (["--adapter", "numpy", "--adapter", "torchh"], "unknown adapter 'torchh'"),
 ])
 def test_bad_invocations_exit_2_with_one_line(args, message):
     shown = cli(*args)
     assert shown.returncode == 2
     assert message in shown.stderr
-    assert "Traceback" not in shown.stderr
+    assert shown.stderr.count("\n") == 1 and "Traceback" not in shown.stderr
+
+
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "0"]])
+def test_a_framework_that_is_not_installed_names_its_extra(monkeypatch, capsys, jobs):
+    from cnnspec.adapters import registry
+    from cnnspec.cli import main
+
+    real = registry.importlib.util.find_spec
+    monkeypatch.setattr(registry.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "jax" else real(name, *a))
+    assert main(["run", "--adapter", "numpy", "--adapter", "jax", *jobs]) == 2
+    err = capsys.readouterr().err
+    assert err == ("cnnspec run: adapter 'jax' needs jax, which is not installed: "
+                   "pip install 'cnnspec[jax]'\n")
 
 
 def test_a_declared_deviation_turns_the_failure_into_deviation(tmp_path):
@@ -111,6 +128,55 @@ def test_a_crashing_adapter_gives_error_rows_for_its_rules_only(tmp_path):
     assert rows["conv.output_size"]["status"] == "error"
     assert "RuntimeError: planted crash in conv" in rows["conv.output_size"]["message"]
     assert rows["pool.max_matches_reference"]["status"] == "pass"
+
+
+def rows_of(path):
+    return {r["id"]: r for r in json.loads(path.read_text())["rules"]}
+
+
+@pytest.mark.parametrize("name, rule, death", [
+    ("AbortingMaxPool", "pool.max_matches_reference", "SIGABRT (signal 6)"),
+    ("SegfaultingSoftmax", "softmax.overflow", "SIGSEGV (signal 11)"),
+])
+def test_an_adapter_that_kills_its_process_loses_only_that_rule(tmp_path, name, rule, death):
+    path = tmp_path / "dead.json"
+    shown = cli("--adapter", adapter(name), "--rule", "conv.output_size", "--rule", rule,
+                "--rule", "activation.relu6", "--json", str(path))
+    assert shown.returncode == 1, shown.stdout + shown.stderr
+    rows = rows_of(path)
+    assert list(rows) == ["conv.output_size", rule, "activation.relu6"]  # catalogue order
+    assert rows[rule]["status"] == "error"
+    message = rows[rule]["message"]
+    assert f"the adapter's worker process died: {death}" in message
+    assert f"--rule {rule} --jobs 0" in message  # the in-process replay
+    assert "Fatal Python error" in message  # faulthandler's stack from the worker's stderr
+    assert rows["conv.output_size"]["status"] == rows["activation.relu6"]["status"] == "pass"
+
+
+def test_a_call_hanging_where_the_alarm_cannot_reach_is_killed_by_the_watchdog(tmp_path):
+    path = tmp_path / "hung.json"
+    shown = cli("--adapter", adapter("HangingInC"), "--rule", "sigmoid.stability",
+                "--rule", "activation.relu", "--timeout", "0.5", "--json", str(path))
+    assert shown.returncode == 1
+    rows = rows_of(path)
+    assert rows["sigmoid.stability"]["status"] == "error"
+    assert ("no result within --timeout=0.5s: the call did not return to Python, so its worker "
+            "was killed") in rows["sigmoid.stability"]["message"]
+    assert rows["activation.relu"]["status"] == "pass"
+
+
+def test_worker_processes_give_the_verdicts_of_an_in_process_run(tmp_path):
+    verdicts = []
+    for jobs in ("0", "1", "2"):
+        path = tmp_path / f"jobs{jobs}.json"
+        shown = cli("--adapter", "numpy", "--adapter", adapter("NoCeilMode"), "--rule", "pool",
+                    "--rule", "grad.max_pool", "--jobs", jobs, "--json", str(path))
+        assert shown.returncode == 0
+        files = sorted(tmp_path.glob(f"jobs{jobs}-*.json"))
+        assert len(files) == 2
+        verdicts.append([[(r["id"], r["status"], r["examples"], r["convention"], r["notes"])
+                          for r in rows_of(file).values()] for file in files])
+    assert verdicts[0] == verdicts[1] == verdicts[2]
 
 
 def test_a_hanging_call_is_an_error_after_the_timeout():

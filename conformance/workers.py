@@ -1,0 +1,279 @@
+"""Runs the suite in worker processes: an adapter that kills its process (a segfault, an abort
+inside a framework's C code) or hangs where Python's alarm cannot reach loses only the rule it
+was running, and adapters run side by side.
+
+The parent hands out one rule at a time to workers, each bound to one adapter and started with
+`spawn` (no framework state is forked). A worker loads its adapter once, runs each rule it is
+given with `runner.run_rule` and sends the row back. Then:
+
+- a worker that dies turns the rule it was running into an `error` row that names the signal and
+  quotes the end of the worker's stderr (where `faulthandler` writes the Python stack of the
+  crash); a fresh worker takes the adapter's remaining rules;
+- an adapter call that has not returned `grace` seconds after --timeout (the in-process alarm
+  raises at --timeout, but only when the call gets back to Python) gets its worker killed: an
+  `error` row, and a fresh worker;
+- with `jobs` > 1, up to `jobs` workers run at once: every adapter gets one in the order given,
+  costliest first (`COST_PER_RULE`), and a free slot then helps the adapter with the most
+  rules left.
+
+Ctrl-C stops the workers; every adapter's results keep the rows that came back, marked partial.
+"""
+
+from __future__ import annotations
+
+import collections
+import faulthandler
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import wait
+
+from cnnspec.adapters import AdapterError, load
+from cnnspec.adapters.registry import check as check_adapter
+from cnnspec.reports.results import Results, RuleResult
+
+from . import probe
+from .deviations import for_adapter
+from .registry import all_checks
+from .runner import UsageError, adapter_info, check_profile, now, run_rule, select_rules, suite_info
+
+# Seconds per rule of each built-in adapter on the ci profile (benchmarks/suite_speed.py, 2-core
+# CPU, JAX with a cold compilation cache): the costliest adapters get a worker first, so that
+# the cheap ones fill the other slots around them. Other adapters count as 1.
+COST_PER_RULE = {"jax": 3.5, "tensorflow": 0.9, "torch": 0.4, "numpy": 0.15}
+GRACE_S = 5.0  # past --timeout, before the watchdog kills a worker whose call never returned
+STDERR_TAIL = 1500  # characters of a dead worker's stderr quoted in its error row
+
+
+def _serve(connection, call_started, stderr_path, adapter_ref, device, settings):
+    """A worker's main loop: load the adapter, then run each rule id received until None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    stderr = open(stderr_path, "w", buffering=1)
+    os.dup2(stderr.fileno(), 2)
+    faulthandler.enable(file=stderr)
+    try:
+        adapter = load(adapter_ref, device)
+        deviations = for_adapter(adapter)
+    except (AdapterError, ValueError) as error:
+        connection.send(("load_error", str(error)))
+        return
+    except Exception as error:
+        connection.send(("load_error", f"adapter {adapter_ref!r}: loading failed: "
+                                       f"{type(error).__name__}: {error}"))
+        return
+    probe.CALL_STARTED = call_started
+    connection.send(("ready", adapter_info(adapter)))
+    checks = all_checks()
+    while (rule_id := connection.recv()) is not None:
+        row = run_rule(adapter, adapter_ref, rule_id, checks[rule_id], deviations=deviations,
+                       **settings)
+        connection.send(("row", asdict(row)))
+
+
+@dataclass
+class _Adapter:
+    """One adapter's share of the run: rules to hand out, rows back, its workers."""
+
+    ref: str
+    pending: collections.deque
+    rows: dict = field(default_factory=dict)
+    info: dict | None = None
+    workers: int = 0
+    started: float | None = None
+    clock: float | None = None
+    finished: float | None = None
+
+
+class _Worker:
+    def __init__(self, context, share: _Adapter, device, settings):
+        self.share = share
+        self.call_started = context.Value("d", 0.0, lock=False)
+        handle, self.stderr_path = tempfile.mkstemp(prefix="cnnspec-worker-", suffix=".log")
+        os.close(handle)
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, daemon=True, name=f"cnnspec-{share.ref}",
+            args=(child, self.call_started, self.stderr_path, share.ref, device, settings))
+        self.process.start()
+        child.close()
+        self.rule: str | None = None  # the rule it is running
+        share.workers += 1
+
+    def give(self) -> bool:
+        """Sends the adapter's next rule; False (and sends the stop) when none is left."""
+        if self.share.pending:
+            self.rule = self.share.pending.popleft()
+            self.connection.send(self.rule)
+            return True
+        self.rule = None
+        self.connection.send(None)
+        return False
+
+    def stderr_tail(self) -> str:
+        try:
+            with open(self.stderr_path, encoding="utf-8", errors="replace") as stream:
+                return crash_excerpt(stream.read())
+        except OSError:
+            return ""
+
+    def close(self, kill: bool = False) -> None:
+        if kill and self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=10)
+        self.connection.close()
+        self.share.workers -= 1
+        try:
+            os.unlink(self.stderr_path)
+        except OSError:
+            pass
+
+
+def crash_excerpt(stderr: str) -> str:
+    """What a dead worker's stderr says about the crash: the lines just before faulthandler's
+    report (a C library's own message, e.g. glibc's 'double free or corruption'), then the report
+    without the frames of Hypothesis and multiprocessing and without the list of extension
+    modules; at most STDERR_TAIL characters."""
+    start = stderr.rfind("Fatal Python error")
+    if start < 0:
+        return stderr.strip()[-STDERR_TAIL:]
+    before = stderr[:start].strip().splitlines()[-3:]
+    report = [line for line in stderr[start:].splitlines()
+              if line.strip() and not line.startswith("Extension modules")
+              and not any(noise in line for noise in ("/hypothesis/", "/multiprocessing/",
+                                                      '"<string>"'))]
+    return "\n".join(before + report)[:STDERR_TAIL]
+
+
+def _death(exitcode) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "a signal"
+        return f"{name} (signal {-exitcode})"
+    return f"exit status {exitcode}"
+
+
+def _lost_row(rule_id: str, message: str, replay: str, stderr: str) -> RuleResult:
+    message += f"; the adapter's other rules ran in a fresh worker. In-process replay: {replay}"
+    if stderr:
+        message += "\nthe worker's stderr:\n" + stderr
+    return RuleResult(id=rule_id, status="error", message=message)
+
+
+def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
+            timeout: float | None = 60.0, seed: int | None = None, device: str | None = None,
+            report=None) -> list[Results]:
+    """Runs the suite on each adapter in worker processes; `report(adapter_ref, row)` sees each
+    row as it comes. Results in the order of `adapter_refs`, rows in catalogue order."""
+    check_profile(profile)
+    rule_ids = select_rules(prefixes)
+    for ref in adapter_refs:
+        try:
+            check_adapter(ref)
+        except AdapterError as error:
+            raise UsageError(str(error)) from None
+    settings = dict(profile=profile, seed=seed, timeout=timeout)
+    context = multiprocessing.get_context("spawn")
+    shares = [_Adapter(ref, collections.deque(rule_ids)) for ref in dict.fromkeys(adapter_refs)]
+    workers: list[_Worker] = []
+    partial = False
+
+    def replay(share, rule_id):
+        return (f"cnnspec run --adapter {share.ref} --profile {profile} --rule {rule_id} "
+                f"--jobs 0" + (f" --seed {seed}" if seed is not None else ""))
+
+    def record(share, row: RuleResult):
+        share.rows[row.id] = row
+        if report:
+            report(share.ref, row)
+
+    def next_share():
+        waiting = [s for s in shares if s.pending]
+        fresh = [s for s in waiting if s.workers == 0]
+        if fresh:
+            return max(fresh, key=lambda s: COST_PER_RULE.get(s.ref, 1.0))
+        helpable = [s for s in waiting if len(s.pending) > 2 * s.workers]
+        return max(helpable, key=lambda s: len(s.pending) / (s.workers + 1), default=None)
+
+    def lose(worker: _Worker, message: str):
+        """The worker is gone: its rule (if any) is an error row."""
+        share = worker.share
+        if worker.rule is not None:
+            record(share, _lost_row(worker.rule, message, replay(share, worker.rule),
+                                    worker.stderr_tail()))
+        elif share.info is None:  # died while loading: its rules cannot run
+            tail = worker.stderr_tail()
+            for rule_id in list(share.pending):
+                record(share, _lost_row(rule_id, f"{message} while loading the adapter",
+                                        replay(share, rule_id), tail))
+            share.pending.clear()
+        worker.rule = None
+
+    try:
+        while True:
+            while len(workers) < max(jobs, 1) and (share := next_share()) is not None:
+                if share.clock is None:
+                    share.started, share.clock = now(), time.perf_counter()
+                workers.append(_Worker(context, share, device, settings))
+            if not workers:
+                break
+            ready = wait([w.connection for w in workers] + [w.process.sentinel for w in workers],
+                         timeout=0.25)
+            for worker in list(workers):
+                share, done = worker.share, False
+                if worker.connection in ready or worker.process.sentinel in ready:
+                    try:
+                        while worker.connection.poll():
+                            kind, payload = worker.connection.recv()
+                            if kind == "load_error":
+                                raise UsageError(payload)
+                            if kind == "ready":
+                                share.info = payload
+                            else:
+                                record(share, RuleResult(**payload))
+                            if not worker.give():
+                                done = True
+                                break
+                    except (EOFError, OSError):
+                        pass
+                    if not done and not worker.process.is_alive():
+                        worker.process.join()
+                        lose(worker, f"the adapter's worker process died: "
+                                     f"{_death(worker.process.exitcode)}")
+                        done = True
+                started = worker.call_started.value
+                if (not done and timeout and started
+                        and time.time() - started > timeout + GRACE_S):
+                    lose(worker, f"no result within --timeout={timeout}s: the call did not "
+                                 f"return to Python, so its worker was killed")
+                    worker.close(kill=True)
+                    workers.remove(worker)
+                    continue
+                if done:
+                    worker.close(kill=True)
+                    workers.remove(worker)
+                    if not share.pending and share.workers == 0:
+                        share.finished = time.perf_counter()
+    except KeyboardInterrupt:
+        partial = True
+    finally:
+        for worker in workers:
+            worker.close(kill=True)
+
+    results = []
+    for share in shares:
+        if share.info is None and not share.rows:
+            continue  # never started (an interrupted run)
+        info = share.info or {"name": share.ref, "framework": share.ref, "version": "unknown",
+                              "device": device or "cpu"}
+        end = share.finished or time.perf_counter()
+        suite = suite_info(share.ref, profile=profile, seed=seed, device=device,
+                           started=share.started, duration_s=end - share.clock,
+                           partial=partial or bool(share.pending), jobs=jobs)
+        rows = [share.rows[rule_id] for rule_id in rule_ids if rule_id in share.rows]
+        results.append(Results(adapter=info, suite=suite, rules=rows))
+    return results
