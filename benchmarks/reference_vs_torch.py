@@ -18,14 +18,23 @@ import numpy as np
 from cnnspec.spec import reference as ref
 
 
-def median_seconds(fn, repeat):
-    fn()  # warm up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def median_seconds(fns, repeat, rounds=3):
+    """Median wall time of each of `fns`: after a warm-up call of each, `rounds` rounds of a block
+    of `repeat` calls per function. Blocks, not alternation: numpy's OpenBLAS threads and torch's
+    OpenMP threads spin for a while after each call, and alternating calls make each pool fight the
+    other's spinning threads (both ops ran 2-2.5x slower). The warm-up matters too: the first large
+    buffers freed raise glibc's mmap threshold, after which torch's outputs stop costing fresh pages
+    (torch's conv here went from 1.8 ms to 0.6 ms once the reference had run once)."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, spent in zip(fns, times):
+            for _ in range(repeat):
+                start = time.perf_counter()
+                fn()
+                spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
 
 
 def cases(torch):
@@ -65,8 +74,7 @@ def main(argv=None):
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}")
     print(f"{'op':<26} {'reference f64':>14} {'torch f32':>10} {'ratio':>6}")
     for name, reference_fn, torch_fn in cases(torch):
-        ours = median_seconds(reference_fn, args.repeat)
-        theirs = median_seconds(torch_fn, args.repeat)
+        ours, theirs = median_seconds((reference_fn, torch_fn), args.repeat)
         print(f"{name:<26} {ours * 1e3:>11.2f} ms {theirs * 1e3:>7.2f} ms {ours / theirs:>5.1f}x")
 
 

@@ -67,9 +67,12 @@ def _correlate(xp, w, strides, dilations, groups, out_shape=None):
     out_channels, group_channels, kernel = w.shape[0], w.shape[1], w.shape[2:]
     windows = window_view(xp, kernel, strides, dilations, out_shape)
     out = windows.shape[2 + len(kernel):]
-    cols = windows.reshape(n, groups, group_channels * math.prod(kernel), math.prod(out))
-    kernels = w.reshape(groups, out_channels // groups, group_channels * math.prod(kernel))
-    return np.matmul(kernels, cols).reshape((n, out_channels) + out)
+    taps, positions = group_channels * math.prod(kernel), math.prod(out)
+    kernels = w.reshape(groups, out_channels // groups, taps)
+    y = np.empty((n, groups, out_channels // groups, positions))
+    for sample in range(n):  # one sample's im2col matrix stays in cache for its GEMM
+        np.matmul(kernels, windows[sample].reshape(groups, taps, positions), out=y[sample])
+    return y.reshape((n, out_channels) + out)
 
 
 def _weight_grad(xp, cotangent, kernel_shape, strides, dilations, groups):
