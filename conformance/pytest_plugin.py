@@ -2,12 +2,20 @@
 
 Each check is a test: `pass` passes, `unsupported` skips with the reason, `deviation` is an
 xfail with the evidence, `fail` and `error` fail with the message and the reproducer. xdist,
-junit-xml and the rest of the pytest ecosystem work on it as on any test.
+junit-xml and the rest of the pytest ecosystem work on it as on any test. Under xdist, each
+worker's frameworks get their share of the CPUs' threads (`threads.share`).
 """
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+from .threads import share
+
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:  # set by xdist before the plugins load
+    os.environ.update(share(int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
 
 
 def pytest_addoption(parser):

@@ -12,6 +12,8 @@ given with `runner.run_rule` and sends the row back. Then:
 - an adapter call that has not returned `grace` seconds after --timeout (the in-process alarm
   raises at --timeout, but only when the call gets back to Python) gets its worker killed: an
   `error` row, and a fresh worker;
+- each worker's frameworks get CPUs // jobs threads (`threads.share`), so that workers do not
+  fight over the cores;
 - with `jobs` > 1, up to `jobs` workers run at once: every adapter gets one in the order given,
   costliest first (`COST_PER_RULE`), and a free slot then helps the adapter with the most
   rules left.
@@ -35,7 +37,7 @@ from cnnspec.adapters import AdapterError, load
 from cnnspec.adapters.registry import check as check_adapter
 from cnnspec.reports.results import Results, RuleResult
 
-from . import probe
+from . import probe, threads
 from .deviations import for_adapter
 from .registry import all_checks
 from .runner import UsageError, adapter_info, check_profile, now, run_rule, select_rules, suite_info
@@ -88,7 +90,7 @@ class _Adapter:
 
 
 class _Worker:
-    def __init__(self, context, share: _Adapter, device, settings):
+    def __init__(self, context, share: _Adapter, device, settings, jobs: int):
         self.share = share
         self.call_started = context.Value("d", 0.0, lock=False)
         handle, self.stderr_path = tempfile.mkstemp(prefix="cnnspec-worker-", suffix=".log")
@@ -97,7 +99,17 @@ class _Worker:
         self.process = context.Process(
             target=_serve, daemon=True, name=f"cnnspec-{share.ref}",
             args=(child, self.call_started, self.stderr_path, share.ref, device, settings))
-        self.process.start()
+        variables = threads.share(jobs)  # the child inherits the environment at its start
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        try:
+            self.process.start()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         child.close()
         self.rule: str | None = None  # the rule it is running
         share.workers += 1
@@ -106,7 +118,12 @@ class _Worker:
         """Sends the adapter's next rule; False (and sends the stop) when none is left."""
         if self.share.pending:
             self.rule = self.share.pending.popleft()
-            self.connection.send(self.rule)
+            try:
+                self.connection.send(self.rule)
+            except OSError:  # the worker is gone before it got the rule: it is not lost
+                self.share.pending.appendleft(self.rule)
+                self.rule = None
+                raise
             return True
         self.rule = None
         self.connection.send(None)
@@ -218,7 +235,7 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
             while len(workers) < max(jobs, 1) and (share := next_share()) is not None:
                 if share.clock is None:
                     share.started, share.clock = now(), time.perf_counter()
-                workers.append(_Worker(context, share, device, settings))
+                workers.append(_Worker(context, share, device, settings, jobs))
             if not workers:
                 break
             ready = wait([w.connection for w in workers] + [w.process.sentinel for w in workers],

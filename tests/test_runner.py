@@ -1,8 +1,10 @@
 """`cnnspec run`: exit codes, results JSON, determinism, deviations, unsupported, crashes, hangs."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jsonschema
@@ -179,13 +181,36 @@ def test_worker_processes_give_the_verdicts_of_an_in_process_run(tmp_path):
     assert verdicts[0] == verdicts[1] == verdicts[2]
 
 
-def test_a_hanging_call_is_an_error_after_the_timeout():
-    result = run(adapter("HangingSigmoid"), prefixes=["sigmoid.stability", "activation.relu"],
-                 timeout=0.5)
-    rows = {r.id: r for r in result.rules}
-    assert rows["sigmoid.stability"].status == "error"
-    assert "no result within --timeout=0.5s" in rows["sigmoid.stability"].message
-    assert rows["activation.relu"].status == "pass"
+def test_ctrl_c_writes_the_rows_it_has_marked_partial(tmp_path):
+    path = tmp_path / "interrupted.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cnnspec", "run", "--adapter", adapter("HangingSigmoid"),
+         "--rule", "softmax.overflow", "--rule", "sigmoid.stability", "--json", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TESTS.parent)
+    for line in process.stdout:  # softmax.overflow's row, then the sigmoid hangs for 30 s
+        if "softmax.overflow" in line:
+            break
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "interrupted: the results are partial" in out
+    data = json.loads(path.read_text())
+    assert data["suite"]["partial"] is True
+    assert [(r["id"], r["status"]) for r in data["rules"]] == [("softmax.overflow", "pass")]
+
+
+@pytest.mark.parametrize("jobs", ["0", "1"])
+def test_a_hanging_call_is_an_error_after_the_timeout(tmp_path, jobs):
+    path = tmp_path / "hanging.json"
+    shown = cli("--adapter", adapter("HangingSigmoid"), "--rule", "sigmoid.stability",
+                "--rule", "activation.relu", "--timeout", "0.5", "--jobs", jobs,
+                "--json", str(path))
+    assert shown.returncode == 1
+    rows = rows_of(path)
+    assert rows["sigmoid.stability"]["status"] == "error"
+    assert "no result within --timeout=0.5s" in rows["sigmoid.stability"]["message"]
+    assert rows["activation.relu"]["status"] == "pass"
 
 
 def test_a_failure_reads_in_the_grammar_and_its_reproducer_replays_it():
