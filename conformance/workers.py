@@ -175,7 +175,7 @@ def _death(exitcode) -> str:
 
 
 def _lost_row(rule_id: str, message: str, replay: str, stderr: str) -> RuleResult:
-    message += f"; the adapter's other rules ran in a fresh worker. In-process replay: {replay}"
+    message += f". In-process replay: {replay}"
     if stderr:
         message += "\nthe worker's stderr:\n" + stderr
     return RuleResult(id=rule_id, status="error", message=message)
@@ -220,7 +220,8 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
         """The worker is gone: its rule (if any) is an error row."""
         share = worker.share
         if worker.rule is not None:
-            record(share, _lost_row(worker.rule, message, replay(share, worker.rule),
+            record(share, _lost_row(worker.rule, f"{message}; the adapter's other rules ran in "
+                                                 f"a fresh worker", replay(share, worker.rule),
                                     worker.stderr_tail()))
         elif share.info is None:  # died while loading: its rules cannot run
             tail = worker.stderr_tail()
