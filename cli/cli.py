@@ -125,16 +125,17 @@ def _run(args) -> int:
             collected = run_all(refs, jobs=args.jobs, **settings,
                                 report=lambda ref, row: _print_row(row, ref if several else None))
         else:
-            collected = []
+            collected = {}
             for adapter_ref in refs:
-                collected.append(run(adapter_ref, **settings, report=lambda row, ref=adapter_ref:
-                                     _print_row(row, ref if several else None)))
-                if collected[-1].suite.get("partial"):
+                collected[adapter_ref] = run(adapter_ref, **settings,
+                                             report=lambda row, ref=adapter_ref:
+                                             _print_row(row, ref if several else None))
+                if collected[adapter_ref].suite.get("partial"):
                     break
     except (AdapterError, RunnerUsageError) as error:
         raise UsageError(str(error)) from None
     worst = 0
-    for adapter_ref, results in zip(refs, collected):
+    for adapter_ref, results in collected.items():
         counts = results.counts()
         summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         print(f"\n{results.adapter['name']} {results.adapter['version']} "
@@ -144,13 +145,13 @@ def _run(args) -> int:
             path = results.write(_json_path(args.json, adapter_ref, several))
             print(f"results: {path}")
         worst = max(worst, 0 if results.ok else 1)
-    if len(collected) < len(refs) or any(r.suite.get("partial") for r in collected):
+    if len(collected) < len(refs) or any(r.suite.get("partial") for r in collected.values()):
         print("interrupted: the results are partial")
         worst = 1
     if args.html:
         from cnnspec.reports import html, matrix
 
-        built = matrix.build(collected, refs[:len(collected)])
+        built = matrix.build(list(collected.values()), list(collected))
         print(f"report: {html.write(built, args.html)}")
     return worst
 

@@ -183,9 +183,10 @@ def _lost_row(rule_id: str, message: str, replay: str, stderr: str) -> RuleResul
 
 def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
             timeout: float | None = 60.0, seed: int | None = None, device: str | None = None,
-            report=None) -> list[Results]:
+            report=None) -> dict[str, Results]:
     """Runs the suite on each adapter in worker processes; `report(adapter_ref, row)` sees each
-    row as it comes. Results in the order of `adapter_refs`, rows in catalogue order."""
+    row as it comes. {adapter_ref: Results} in the order of `adapter_refs` (after Ctrl-C, only
+    the adapters that started), rows in catalogue order."""
     check_profile(profile)
     rule_ids = select_rules(prefixes)
     for ref in adapter_refs:
@@ -282,7 +283,7 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
         for worker in workers:
             worker.close(kill=True)
 
-    results = []
+    results = {}
     for share in shares:
         if share.info is None and not share.rows:
             continue  # never started (an interrupted run)
@@ -293,5 +294,5 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
                            started=share.started, duration_s=end - share.clock,
                            partial=partial or bool(share.pending), jobs=jobs)
         rows = [share.rows[rule_id] for rule_id in rule_ids if rule_id in share.rows]
-        results.append(Results(adapter=info, suite=suite, rules=rows))
+        results[share.ref] = Results(adapter=info, suite=suite, rules=rows)
     return results
