@@ -21,8 +21,9 @@ def forward(adapter, op: str, tensors, params: dict):
 
 
 class ElementwiseOps:
-    """softmax, log_softmax and the activations through the adapter's `_elementwise`. Arrays go
-    in with `_in_plain` and out with `_out_plain` (by default `_in` / `_out`)."""
+    """softmax, log_softmax and the activations, each one `_unary(name, x, **params)` call: by
+    default the adapter's `_elementwise`, arrays in with `_in_plain` and out with `_out_plain`
+    (by default `_in` / `_out`); the NumPy and JAX adapters route `_unary` to their `_run`."""
 
     def _in_plain(self, x):
         return self._in(x)

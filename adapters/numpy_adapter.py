@@ -8,10 +8,11 @@ import numpy as np
 
 from cnnspec.spec import reference
 
+from .dispatch import ElementwiseOps
 from .protocol import OPS
 
 
-class NumpyAdapter:
+class NumpyAdapter(ElementwiseOps):
     name = "numpy"
     framework = "numpy"
     version = np.__version__
@@ -67,29 +68,8 @@ class NumpyAdapter:
     def pixel_shuffle(self, x, *, upscale_factor):
         return self._run("pixel_shuffle", x, upscale_factor=upscale_factor)
 
-    def softmax(self, x, *, axis):
-        return self._run("softmax", x, axis=axis)
-
-    def log_softmax(self, x, *, axis):
-        return self._run("log_softmax", x, axis=axis)
-
-    def sigmoid(self, x):
-        return self._run("sigmoid", x)
-
-    def tanh(self, x):
-        return self._run("tanh", x)
-
-    def relu(self, x):
-        return self._run("relu", x)
-
-    def leaky_relu(self, x, *, alpha):
-        return self._run("leaky_relu", x, alpha=alpha)
-
-    def relu6(self, x):
-        return self._run("relu6", x)
-
-    def elu(self, x, *, alpha):
-        return self._run("elu", x, alpha=alpha)
+    def _unary(self, name, x, **params):  # softmax, log_softmax and the activations
+        return self._run(name, x, **params)
 
     def vjp(self, op: str, args: tuple, cotangent, **params) -> tuple:
         grads = reference.vjp(op, args, cotangent, **params)

@@ -72,18 +72,17 @@ def _correlate(x, w, strides, dilations, groups, out_shape=None, pads=None):
     out_channels, group_channels, kernel = w.shape[0], w.shape[1], w.shape[2:]
     taps = group_channels * math.prod(kernel)
     kernels = w.reshape(groups, out_channels // groups, taps)
-    y = out = None
+
+    def windows_of(batch):
+        return window_view(batch if pads is None else pad(batch, pads), kernel, strides,
+                           dilations, out_shape)
+
+    first = windows_of(x[:1])  # also gives the output shape of an empty batch
+    out = first.shape[2 + len(kernel):]
+    y = np.empty((n, groups, out_channels // groups, math.prod(out)))
     for sample in range(n):
-        xs = x[sample:sample + 1] if pads is None else pad(x[sample:sample + 1], pads)
-        windows = window_view(xs, kernel, strides, dilations, out_shape)[0]
-        if y is None:
-            out = windows.shape[1 + len(kernel):]
-            y = np.empty((n, groups, out_channels // groups, math.prod(out)))
-        np.matmul(kernels, windows.reshape(groups, taps, math.prod(out)), out=y[sample])
-    if y is None:  # an empty batch
-        out = window_view(x if pads is None else pad(x, pads), kernel, strides, dilations,
-                          out_shape).shape[2 + len(kernel):]
-        y = np.empty((0, groups, out_channels // groups, math.prod(out)))
+        windows = first if sample == 0 else windows_of(x[sample:sample + 1])
+        np.matmul(kernels, windows[0].reshape(groups, taps, math.prod(out)), out=y[sample])
     return y.reshape((n, out_channels) + out)
 
 
@@ -175,13 +174,10 @@ def _scatter_transpose(x, w, strides, pads, dilations, groups, output_padding):
         cols = cols.reshape((1, groups * group_out) + kernel + spatial)
         return pad(window_scatter(cols, full, strides, dilations), crops)
 
-    if n == 0:
-        return one(np.zeros((1,) + x.shape[1:]))[:0]
-    first = one(x[:1])
+    first = one(x[:1] if n else np.zeros((1,) + x.shape[1:]))  # the output shape
     y = np.empty((n,) + first.shape[1:])
-    y[0] = first[0]
-    for index in range(1, n):
-        y[index] = one(x[index:index + 1])[0]
+    for index in range(n):
+        y[index] = (first if index == 0 else one(x[index:index + 1]))[0]
     return y
 
 
