@@ -77,13 +77,12 @@ def _serve(connection, call_started, stderr_path, adapter_ref, device, settings)
 
 @dataclass
 class _Adapter:
-    """One adapter's share of the run: rules to hand out, rows back, its workers."""
+    """One adapter's share of the run: rules to hand out, rows back, when it ran."""
 
     ref: str
     pending: collections.deque
     rows: dict = field(default_factory=dict)
     info: dict | None = None
-    workers: int = 0
     started: float | None = None
     clock: float | None = None
     finished: float | None = None
@@ -112,7 +111,6 @@ class _Worker:
                     os.environ[name] = value
         child.close()
         self.rule: str | None = None  # the rule it is running
-        share.workers += 1
 
     def give(self) -> bool:
         """Sends the adapter's next rule; False (and sends the stop) when none is left."""
@@ -141,7 +139,6 @@ class _Worker:
             self.process.kill()
         self.process.join(timeout=10)
         self.connection.close()
-        self.share.workers -= 1
         try:
             os.unlink(self.stderr_path)
         except OSError:
@@ -209,13 +206,16 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
         if report:
             report(share.ref, row)
 
+    def running(share) -> int:
+        return sum(w.share is share for w in workers)
+
     def next_share():
         waiting = [s for s in shares if s.pending]
-        fresh = [s for s in waiting if s.workers == 0]
+        fresh = [s for s in waiting if running(s) == 0]
         if fresh:
             return max(fresh, key=lambda s: COST_PER_RULE.get(s.ref, 1.0))
-        helpable = [s for s in waiting if len(s.pending) > 2 * s.workers]
-        return max(helpable, key=lambda s: len(s.pending) / (s.workers + 1), default=None)
+        helpable = [s for s in waiting if len(s.pending) > 2 * running(s)]
+        return max(helpable, key=lambda s: len(s.pending) / (running(s) + 1), default=None)
 
     def lose(worker: _Worker, message: str):
         """The worker is gone: its rule (if any) is an error row."""
@@ -269,13 +269,11 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
                         and time.time() - started > timeout + GRACE_S):
                     lose(worker, f"no result within --timeout={timeout}s: the call did not "
                                  f"return to Python, so its worker was killed")
-                    worker.close(kill=True)
-                    workers.remove(worker)
-                    continue
+                    done = True
                 if done:
                     worker.close(kill=True)
                     workers.remove(worker)
-                    if not share.pending and share.workers == 0:
+                    if not share.pending and running(share) == 0:
                         share.finished = time.perf_counter()
     except KeyboardInterrupt:
         partial = True
