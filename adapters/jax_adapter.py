@@ -182,14 +182,14 @@ class JaxAdapter(ElementwiseOps):
         return self._run("conv_transpose", x, w, b, strides=strides, pads=pads,
                          dilations=dilations, groups=groups, output_padding=output_padding)
 
-    def _window(self, pads, ndim):
+    def _window(self, pads):
         if isinstance(pads, str):
             return {"SAME_UPPER": "SAME"}.get(pads, pads)
         return ((0, 0), (0, 0), *map(tuple, pads))
 
     def _max_pool(self, x, kernel_shape, strides, pads, dilations, ceil_mode):
         return self.lax.reduce_window(x, -self.jnp.inf, self.lax.max, (1, 1, *kernel_shape),
-                                      (1, 1, *strides), self._window(pads, x.ndim - 2),
+                                      (1, 1, *strides), self._window(pads),
                                       window_dilation=(1, 1, *dilations))
 
     def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
@@ -199,7 +199,7 @@ class JaxAdapter(ElementwiseOps):
     def _avg_pool(self, x, kernel_shape, strides, pads, ceil_mode, count_include_pad):
         total = self.lax.reduce_window(x, np.zeros((), x.dtype), self.lax.add,
                                        (1, 1, *kernel_shape), (1, 1, *strides),
-                                       self._window(pads, x.ndim - 2))
+                                       self._window(pads))
         return total / math.prod(kernel_shape)
 
     def avg_pool(self, x, *, kernel_shape, strides, pads, ceil_mode, count_include_pad):
