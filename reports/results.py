@@ -1,22 +1,54 @@
-"""The results model (schema `cnnspec.results/1`): plain data, written as JSON, rendered later.
+"""The results model (schema `cnnspec.results/2`): plain data, written as JSON, rendered later.
 
 One `Results` per adapter run: the adapter, the suite run, and one `RuleResult` per rule id.
 `status` is pass, fail, deviation (failed as an expectations entry says), unsupported (the
 framework lacks the option) or error (the adapter crashed or hung).
+
+The file is strict JSON (RFC 8259 has no NaN or Infinity): a non-finite number anywhere in it,
+such as the `max_error` of an implementation that returned NaN, is written as the string
+"nan", "inf" or "-inf", and read back as a float. Version 2 differs from version 1 only in
+that encoding, so files of version 1 are read too.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-SCHEMA = "cnnspec.results/1"
+SCHEMA = "cnnspec.results/2"
+READABLE = ("cnnspec.results/1", SCHEMA)
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 STATUSES = ("pass", "fail", "deviation", "unsupported", "error")
 PASSING = ("pass", "deviation", "unsupported")
+NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def encode_number(value: float) -> float | str:
+    """A float for strict JSON: itself when finite, else "nan", "inf" or "-inf"."""
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+
+
+def decode_number(value):
+    """The inverse of `encode_number` (None and numbers pass through)."""
+    return NON_FINITE[value] if isinstance(value, str) else value
+
+
+def strict_json(value):
+    """`value` (dicts, lists, tuples, scalars) with every non-finite float encoded."""
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    if isinstance(value, float):
+        return encode_number(value)
+    return value
 
 
 @dataclass
@@ -53,24 +85,39 @@ class Results:
         return all(rule.status in PASSING for rule in self.rules)
 
     def to_dict(self) -> dict:
-        return {"schema": self.schema, "adapter": self.adapter, "suite": self.suite,
-                "rules": [asdict(rule) for rule in self.rules]}
+        """The JSON document: strict (non-finite numbers encoded), always of this SCHEMA."""
+        return strict_json({"schema": SCHEMA, "adapter": self.adapter, "suite": self.suite,
+                            "rules": [asdict(rule) for rule in self.rules]})
 
     def write(self, path) -> Path:
-        """Writes the JSON atomically: a temporary file beside `path`, then a rename."""
+        """Writes the JSON atomically: a temporary file beside `path`, then a rename. The file
+        gets the permissions of any new file (0666 less the umask), not mkstemp's 0600."""
         path = Path(path)
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(self.to_dict(), stream, indent=2, allow_nan=False)
-            stream.write("\n")
-        os.replace(temporary, path)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
         return path
 
     @classmethod
     def from_dict(cls, data: dict) -> Results:
-        return cls(adapter=data["adapter"], suite=data["suite"],
-                   rules=[RuleResult(**rule) for rule in data["rules"]], schema=data["schema"])
+        rules = [RuleResult(**{**rule, "max_error": decode_number(rule.get("max_error"))})
+                 for rule in data["rules"]]
+        return cls(adapter=data["adapter"], suite=data["suite"], rules=rules,
+                   schema=data["schema"])
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def schema() -> dict:
@@ -104,9 +151,10 @@ def load(path) -> Results:
         raise ResultsError(f"{where}: not JSON (line {error.lineno}, column {error.colno}: "
                            f"{error.msg})") from None
     found = data.get("schema") if isinstance(data, dict) else None
-    if found != SCHEMA:
-        raise ResultsError(f"{where}: $.schema is {found!r}, but this cnnspec reads {SCHEMA!r}; "
-                           f"re-run `cnnspec run` with this version")
+    if found not in READABLE:
+        raise ResultsError(f"{where}: $.schema is {found!r}, but this cnnspec reads "
+                           f"{' and '.join(map(repr, READABLE))}; re-run `cnnspec run` with "
+                           f"this version")
     adapter = _require(data, "$", "adapter", dict, where)
     for key in ("name", "framework", "version", "device"):
         _require(adapter, "$.adapter", key, str, where)

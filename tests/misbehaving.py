@@ -9,6 +9,8 @@ import signal
 import time
 from pathlib import Path
 
+import numpy as np
+
 from cnnspec.adapters.numpy_adapter import NumpyAdapter
 from mutants import NaiveSoftmax
 
@@ -79,3 +81,21 @@ class DeclaredNaiveSoftmax(NaiveSoftmax):
 class ControlWithStaleDeviation(NumpyAdapter):
     name = "stale"
     deviations_file = DATA / "declared.toml"
+
+
+class NanRelu6AtInfinity(NumpyAdapter):
+    """relu6 as min(max(x, 0), 6) written with a product: relu6(+inf) = NaN, as one of the real
+    libraries tried gave. The error is NaN, which strict JSON cannot hold as a number."""
+
+    name = "nan-relu6"
+
+    def relu6(self, x):
+        x = np.asarray(x)
+        return np.where(x == np.inf, np.nan, np.clip(x, 0, 6)).astype(x.dtype)
+
+
+class DeclaredNanRelu6(NanRelu6AtInfinity):
+    """The same, with relu6(+inf) = NaN declared: a deviation row whose error is not finite."""
+
+    name = "declared-nan-relu6"
+    deviations_file = DATA / "nan_relu6.toml"

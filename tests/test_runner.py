@@ -236,6 +236,29 @@ def test_a_value_failure_shows_the_mismatch_block_and_the_tolerance():
     assert row.counterexample["calls"][-1]["op"] == "avg_pool"
 
 
+def strict_json(path):
+    """The file parsed as RFC 8259 JSON: NaN, Infinity and -Infinity are not tokens of it."""
+    def refuse(token):
+        raise ValueError(f"{path} holds {token}, which is not JSON")
+    return json.loads(Path(path).read_text(), parse_constant=refuse)
+
+
+@pytest.mark.parametrize("name, status", [("NanRelu6AtInfinity", "fail"),
+                                          ("DeclaredNanRelu6", "deviation")])
+def test_a_nan_error_is_written_as_strict_json_that_validates(tmp_path, name, status):
+    path = tmp_path / "nan.json"
+    shown = cli("--adapter", adapter(name), "--rule", "activation.relu6", "--json", str(path),
+                "--html", str(tmp_path / "nan.html"))
+    assert shown.returncode == (1 if status == "fail" else 0), shown.stdout + shown.stderr
+    data = strict_json(path)
+    jsonschema.validate(data, schema())
+    row = data["rules"][0]
+    assert row["status"] == status and row["max_error"] == "inf"
+    assert (tmp_path / "nan.html").is_file()
+    from cnnspec.reports.results import load
+    assert load(path).rules[0].max_error == float("inf")
+
+
 @pytest.mark.parametrize("text, message", [
     ("[[deviation]]\nrule = 'x.y'\nobserved = 'o'\nkind = 'bug'\nevidence = 'https://e'",
      "rule='x.y' is not a rule id"),
