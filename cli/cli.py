@@ -15,6 +15,7 @@ import textwrap
 from dataclasses import asdict
 
 from cnnspec import __version__
+from cnnspec.conformance.options import timeout_seconds
 
 
 class UsageError(Exception):
@@ -255,8 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="PATH", help="write the results JSON here")
     run.add_argument("--rule", action="append", metavar="PREFIX",
                      help="only rules whose id starts with PREFIX (repeatable)")
-    run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                     help="bound on one adapter call; past it the rule is an error (default 60)")
+    run.add_argument("--timeout", type=timeout_seconds, default=60.0, metavar="SECONDS",
+                     help="bound on one adapter call; past it the rule is an error and its "
+                          "other examples are not tried (default 60; 0: no limit)")
     run.add_argument("--seed", type=int, help="Hypothesis seed, to replay a thorough run")
     run.add_argument("--html", metavar="PATH", help="also write the HTML matrix of this run")
     run.add_argument("--jobs", type=_jobs, default=min(os.cpu_count() or 1, 4), metavar="N",

@@ -69,6 +69,16 @@ class AdapterCrash(Exception):
         super().__init__(f"adapter raised in {call.signature()}: {detail}")
 
 
+class CallTimedOut(BaseException):
+    """An adapter call that did not return within --timeout. A BaseException, so that Hypothesis
+    stops at once: as an ordinary error it would retry and shrink through the hang, paying the
+    timeout about a hundred times. The rule is an `error` with the `crash`."""
+
+    def __init__(self, crash: AdapterCrash):
+        self.crash = crash
+        super().__init__(str(crash))
+
+
 def _array_data(a) -> dict:
     if a is None:
         return {"value": None}

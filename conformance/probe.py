@@ -20,7 +20,7 @@ from hypothesis import reject
 
 from cnnspec.adapters import OPS
 
-from .failures import AdapterCrash, Call, RuleFailure, compare
+from .failures import AdapterCrash, Call, CallTimedOut, RuleFailure, compare
 from .tolerance import Tolerance
 
 
@@ -133,9 +133,6 @@ class Probe:
         try:
             self._guarded(lambda: getattr(self.adapter, op)(*arrays, **params), call,
                           wrap=False)
-        except _Timeout:
-            raise AdapterCrash(call, f"no result within --timeout={self.state.timeout}s",
-                               self.calls) from None
         except Exception as error:
             return error
         return None
@@ -153,9 +150,8 @@ class Probe:
         try:
             return fn()
         except _Timeout:
-            if not wrap:
-                raise
-            raise AdapterCrash(call, f"no result within --timeout={seconds}s", self.calls) from None
+            raise CallTimedOut(AdapterCrash(call, f"no result within --timeout={seconds}s",
+                                            self.calls)) from None
         except Exception as error:
             if not wrap:
                 raise

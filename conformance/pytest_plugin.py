@@ -12,6 +12,7 @@ import os
 
 import pytest
 
+from .options import timeout_seconds
 from .threads import share
 
 if "PYTEST_XDIST_WORKER_COUNT" in os.environ:  # set by xdist before the plugins load
@@ -24,8 +25,8 @@ def pytest_addoption(parser):
                     help="adapter to check: a known name, module:attribute or file.py:attribute")
     group.addoption("--cnnspec-profile", default="ci", choices=("quick", "ci", "thorough"),
                     help="Hypothesis profile of the conformance checks (default: ci)")
-    group.addoption("--cnnspec-timeout", type=float, default=60.0, metavar="SECONDS",
-                    help="bound on one adapter call (default 60)")
+    group.addoption("--cnnspec-timeout", type=timeout_seconds, default=60.0, metavar="SECONDS",
+                    help="bound on one adapter call (default 60; 0: no limit)")
 
 
 @pytest.fixture(scope="session")

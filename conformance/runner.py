@@ -20,7 +20,7 @@ from cnnspec.reports.results import Results, RuleResult
 
 from . import probe
 from .deviations import for_adapter
-from .failures import AdapterCrash, RuleFailure, reproducer
+from .failures import AdapterCrash, CallTimedOut, RuleFailure, reproducer
 from .profiles import PROFILES
 from .tolerance import TABLE
 from .registry import Check, all_checks
@@ -51,6 +51,7 @@ class CheckOutcome:
     failure: RuleFailure | None = None
     crash: AdapterCrash | None = None
     reasons: list = field(default_factory=list)
+    timed_out: bool = False
 
 
 def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> CheckOutcome:
@@ -67,6 +68,8 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
         return CheckOutcome("fail", str(failure), failure=failure)
     except AdapterCrash as crash:
         return CheckOutcome("error", str(crash), crash=crash)
+    except CallTimedOut as hung:
+        return CheckOutcome("error", str(hung.crash), crash=hung.crash, timed_out=True)
     except Unsatisfiable as error:
         reasons = sorted(state.check_unsupported)
         if state.deviated:
@@ -83,7 +86,11 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
              timeout, deviations) -> RuleResult:
     clock = time.perf_counter()
     state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id])
-    outcomes = [run_check(adapter, check, profile=profile, seed=seed) for check in checks]
+    outcomes = []
+    for check in checks:  # after a timeout the rule is an error: its other checks would hang too
+        outcomes.append(run_check(adapter, check, profile=profile, seed=seed))
+        if outcomes[-1].timed_out:
+            break
     result = RuleResult(id=rule_id, status="unsupported", examples=0)
     failed = next((o for o in outcomes if o.status == "fail"), None)
     errored = next((o for o in outcomes if o.status == "error"), None)

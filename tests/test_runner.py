@@ -74,6 +74,8 @@ def test_rule_prefixes_select_rules_and_a_prefix_matching_none_is_a_usage_error(
     (["--adapter", "numpy", "--profile", "fast"],
      "--profile: invalid choice: 'fast' (choose from 'quick', 'ci', 'thorough')"),
     (["--adapter", "numpy", "--jobs", "-1"], "give a number of worker processes >= 0"),
+    (["--adapter", "numpy", "--timeout", "-5"], "'-5': give the seconds one adapter call may "
+                                                "take, > 0 (0: no limit)"),
     (["--adapter", "numpy", "--adapter", "torchh"], "unknown adapter 'torchh'"),
 ])
 def test_bad_invocations_exit_2_with_one_line(args, message):
@@ -211,6 +213,8 @@ def test_a_hanging_call_is_an_error_after_the_timeout(tmp_path, jobs):
     assert rows["sigmoid.stability"]["status"] == "error"
     assert "no result within --timeout=0.5s" in rows["sigmoid.stability"]["message"]
     assert rows["activation.relu"]["status"] == "pass"
+    # one timeout ends the rule: no retrying and shrinking through it (that took ~100x)
+    assert rows["sigmoid.stability"]["duration_s"] < 10 * 0.5
 
 
 def test_a_failure_reads_in_the_grammar_and_its_reproducer_replays_it():
