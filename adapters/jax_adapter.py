@@ -71,6 +71,22 @@ def _layout(ndim):
     return (f"NC{spatial}", f"OI{spatial}", f"NC{spatial}")
 
 
+def _placement(jax, device: str):
+    """JAX's device for "cpu", "cpu:N", "cuda:N" or "gpu:N"; a ValueError when JAX has none."""
+    platform, _, index = device.lower().partition(":")
+    platform = "gpu" if platform == "cuda" else platform
+    if platform not in ("cpu", "gpu") or not (index or "0").isdigit():
+        raise ValueError(f"device={device!r}: give cpu or cuda:N")
+    try:
+        devices = jax.devices(platform)
+    except RuntimeError:
+        devices = []
+    if int(index or 0) >= len(devices):
+        raise ValueError(f"device={device!r}: JAX {jax.__version__} sees {len(devices)} "
+                         f"{platform} device(s); run on cpu, or install JAX with CUDA")
+    return devices[int(index or 0)]
+
+
 class JaxAdapter(ElementwiseOps):
     name = "jax"
     framework = "jax"
@@ -82,9 +98,7 @@ class JaxAdapter(ElementwiseOps):
 
         self.jax, self.jnp, self.lax = jax, jnp, lax
         self.version = jax.__version__
-        platform = device.split(":")[0]
-        index = int(device.split(":")[1]) if ":" in device else 0
-        self._device = jax.devices("gpu" if platform == "cuda" else platform)[index]
+        self._device = _placement(jax, device)
         self.device = device
         jax.config.update("jax_default_matmul_precision", "highest")  # no TF32 on GPUs
         _persistent_cache(jax)

@@ -40,6 +40,11 @@ def known() -> list[str]:
 
 
 def _instantiate(obj, spec: str, device: str | None = None):
+    if not isinstance(obj, type) and device is not None:
+        on = str(getattr(obj, "device", "cpu"))
+        if on != device:
+            raise AdapterError(f"adapter {spec!r} is an instance on device {on!r}, not "
+                               f"{device!r}: name its class, built with device={device!r}")
     if isinstance(obj, type):
         try:
             obj = obj() if device is None else obj(device=device)
@@ -68,8 +73,10 @@ def _not_installed(name: str):
     _, distribution, extra = BUILTIN[name]
     if importlib.util.find_spec(distribution) is not None:
         return None
-    hint = f"pip install 'cnnspec[{extra}]'" if extra else f"pip install {distribution}"
-    return AdapterError(f"adapter {name!r} needs {distribution}, which is not installed: {hint}")
+    from cnnspec.install import hint
+
+    return AdapterError(f"adapter {name!r} needs {distribution}, which is not installed: "
+                        f"{hint(extra) if extra else f'pip install {distribution}'}")
 
 
 def _unknown(name: str) -> AdapterError:

@@ -37,6 +37,21 @@ def _zero(pads):
     return not isinstance(pads, str) and all(p == (0, 0) for p in pads)
 
 
+def _placement(tf, device: str) -> tuple[str, str]:
+    """(the device as the results record it, TF's name for it) for "cpu" or "cuda:N"; a
+    ValueError when this TensorFlow has no such device (tensorflow-cpu has no GPU)."""
+    kind, _, index = device.lower().partition(":")
+    if kind == "cpu" and index in ("", "0"):
+        return "cpu", "/CPU:0"
+    if kind in ("cuda", "gpu") and (index or "0").isdigit():
+        gpus = tf.config.list_logical_devices("GPU")
+        if int(index or 0) >= len(gpus):
+            raise ValueError(f"device={device!r}: this TensorFlow sees {len(gpus)} GPU(s); "
+                             f"run on cpu, or install a TensorFlow build with CUDA")
+        return f"cuda:{int(index or 0)}", f"/GPU:{int(index or 0)}"
+    raise ValueError(f"device={device!r}: give cpu or cuda:N")
+
+
 class TensorflowAdapter(ElementwiseOps):
     name = "tensorflow"
     framework = "tensorflow"
@@ -45,8 +60,18 @@ class TensorflowAdapter(ElementwiseOps):
         tf = _tf()
         self.tf = tf
         self.version = tf.__version__
-        self.device = device
+        self.device, self._tf_device = _placement(tf, device)
         tf.config.experimental.enable_tensor_float_32_execution(False)
+        for name in (*OPS, "vjp"):  # TF would otherwise pick a GPU by itself
+            if hasattr(self, name):
+                setattr(self, name, self._placed(getattr(self, name)))
+
+    def _placed(self, method):
+        """`method` running under `tf.device` of the adapter's device."""
+        def placed(*args, **kwargs):
+            with self.tf.device(self._tf_device):
+                return method(*args, **kwargs)
+        return placed
 
     # layout ------------------------------------------------------------------------------
 

@@ -44,6 +44,22 @@ def _window_without_input(shape, params) -> bool:
     return bool((reference.max_pool_argmax(probe, **{k: params[k] for k in keys}) < 0).any())
 
 
+def _placement(torch, device: str) -> str:
+    """torch's name for `device`; a ValueError when torch cannot run there (no CUDA device)."""
+    try:
+        placed = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device={device!r}: not a torch device; give cpu or cuda:N") from None
+    if placed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (placed.index or 0) >= count:
+            raise ValueError(f"device={device!r}: torch {torch.__version__} sees {count} CUDA "
+                             f"device(s); run on cpu, or install a CUDA build of torch")
+    elif placed.type != "cpu":
+        raise ValueError(f"device={device!r}: the torch adapter runs on cpu or cuda:N")
+    return str(placed)
+
+
 class TorchAdapter(ElementwiseOps):
     name = "torch"
     framework = "torch"
@@ -53,7 +69,7 @@ class TorchAdapter(ElementwiseOps):
         self.torch = torch
         self.F = torch.nn.functional
         self.version = torch.__version__
-        self.device = str(torch.device(device))
+        self.device = _placement(torch, device)
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import textwrap
 from dataclasses import asdict
+from pathlib import Path
 
-from cnnspec import __version__
+from cnnspec import UsageError, __version__
 from cnnspec.conformance.options import timeout_seconds
-
-
-class UsageError(Exception):
-    """A wrong invocation: reported as one line on stderr, exit 2."""
 
 
 def _rules(args) -> int:
@@ -108,45 +106,131 @@ def _print_row(row, adapter_ref: str | None = None) -> None:
         print(f"    note: {note}")
 
 
-def _run(args) -> int:
-    from cnnspec.adapters import AdapterError
-    from cnnspec.conformance.runner import UsageError as RunnerUsageError
-    from cnnspec.conformance.runner import run
-    from cnnspec.conformance.workers import run_all
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """'1 rule', '2 rules'."""
+    return f"{count} {noun if count == 1 else plural_form or noun + 's'}"
 
+
+def _check_output(path: str, option: str, example: str) -> None:
+    """Raises a UsageError unless a file can be written at `path`: checked before any work, so
+    that a run never ends without its results."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give a file path, such as "
+                         f"{target / example}")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: cannot write in {folder}; give a path in a folder "
+                         f"you can write to")
+
+
+class _CtrlC:
+    """SIGINT during `cnnspec run`. The first one stops the run (a KeyboardInterrupt, which the
+    runner turns into partial results); later ones, and any while the results are written
+    (`hold`), are noted and ignored: a second Ctrl-C, or `timeout -s INT`, which signals the
+    process and then its group, must not lose the JSON. After one, SIGINT stays ignored until
+    the process exits; a caller that ignores SIGINT keeps it ignored."""
+
+    def __init__(self):
+        self.seen = False
+        self.previous = signal.getsignal(signal.SIGINT)
+        self.installed = self.previous is signal.default_int_handler
+
+    def __enter__(self):
+        if self.installed:
+            signal.signal(signal.SIGINT, self._stop)
+        return self
+
+    def _stop(self, signum, frame):
+        self.seen = True
+        self.hold()
+        raise KeyboardInterrupt
+
+    def _note(self, signum, frame):
+        self.seen = True
+
+    def hold(self):
+        if self.installed:
+            signal.signal(signal.SIGINT, self._note)
+
+    def __exit__(self, *exc):
+        if self.installed:
+            signal.signal(signal.SIGINT, signal.SIG_IGN if self.seen else self.previous)
+
+
+def _run(args) -> int:
+    with _CtrlC() as ctrl_c:
+        return _run_suite(args, ctrl_c)
+
+
+def _run_suite(args, ctrl_c: _CtrlC) -> int:
+    """Checks the invocation, runs, then writes what came back; a Ctrl-C at any point still
+    writes the rows done, marked partial."""
     refs = list(dict.fromkeys(args.adapter))
     several = len(refs) > 1
-    print(f"cnnspec {__version__}: adapter{'s' if several else ''} {', '.join(refs)}, "
-          f"profile {args.profile}, " + (f"{args.jobs} worker process{'es' * (args.jobs > 1)}"
-                                         if args.jobs else "in this process"), flush=True)
-    settings = dict(profile=args.profile, prefixes=args.rule or (), timeout=args.timeout,
-                    seed=args.seed, device=args.device)
+    json_paths = {ref: _json_path(args.json, ref, several) for ref in refs} if args.json else {}
+    reported = {ref: [] for ref in refs}
+
+    def report(ref, row):
+        reported[ref].append(row)
+        _print_row(row, ref if several else None)
+
+    collected, settings = {}, dict(profile=args.profile, prefixes=args.rule or (),
+                                   timeout=args.timeout, seed=args.seed, device=args.device)
     try:
+        for path in dict.fromkeys([args.json, *json_paths.values()] if args.json else []):
+            _check_output(path, "--json", "results.json")
+        if args.html:
+            from cnnspec.reports.html import missing
+
+            _check_output(args.html, "--html", "report.html")
+            if missing():
+                raise UsageError(f"--html: {missing()}")
+        from cnnspec.conformance.runner import check_invocation, run, seed_for
+        from cnnspec.conformance.workers import run_all
+
+        settings["seed"] = seed_for(args.profile, args.seed)
+        check_invocation(refs, profile=args.profile, prefixes=settings["prefixes"],
+                         device=args.device)
+        print(f"cnnspec {__version__}: {'adapters' if several else 'adapter'} "
+              f"{', '.join(refs)}, profile {args.profile}, "
+              + (plural(args.jobs, "worker process", "worker processes") if args.jobs
+                 else "in this process"), flush=True)
         if args.jobs:
-            collected = run_all(refs, jobs=args.jobs, **settings,
-                                report=lambda ref, row: _print_row(row, ref if several else None))
+            collected = run_all(refs, jobs=args.jobs, **settings, report=report)
         else:
-            collected = {}
-            for adapter_ref in refs:
-                collected[adapter_ref] = run(adapter_ref, **settings,
-                                             report=lambda row, ref=adapter_ref:
-                                             _print_row(row, ref if several else None))
-                if collected[adapter_ref].suite.get("partial"):
+            for ref in refs:
+                collected[ref] = run(ref, **settings, report=lambda row, ref=ref: report(ref, row))
+                if collected[ref].suite.get("partial"):
                     break
-    except (AdapterError, RunnerUsageError) as error:
-        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:  # before the runner could gather the rows: those printed
+        collected = {}
+    ctrl_c.hold()  # writing the results is not interrupted
+    from cnnspec.conformance.runner import unfinished
+
+    collected = {ref: collected.get(ref) or unfinished(ref, reported[ref], profile=args.profile,
+                                                       seed=settings["seed"], device=args.device)
+                 for ref in refs}
+    return _finish(args, collected, json_paths)
+
+
+def _finish(args, collected: dict, json_paths: dict) -> int:
+    """Prints each adapter's summary, writes the results JSON and the HTML; the exit status."""
     worst = 0
-    for adapter_ref, results in collected.items():
+    for ref, results in collected.items():
         counts = results.counts()
-        summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no rule run"
         print(f"\n{results.adapter['name']} {results.adapter['version']} "
               f"({results.adapter['device']}): {summary} in {results.suite['duration_s']:.1f} s")
         print(f"replay: {results.suite['replay']}" + "".join(f" --rule {r}" for r in args.rule or ()))
-        if args.json:
-            path = results.write(_json_path(args.json, adapter_ref, several))
-            print(f"results: {path}")
+        if ref in json_paths:
+            print(f"results: {results.write(json_paths[ref])}")
         worst = max(worst, 0 if results.ok else 1)
-    if len(collected) < len(refs) or any(r.suite.get("partial") for r in collected.values()):
+    if any(results.suite.get("partial") for results in collected.values()):
         print("interrupted: the results are partial")
         worst = 1
     if args.html:
@@ -189,8 +273,8 @@ def _report(args) -> int:
     except ResultsError as error:
         raise UsageError(str(error)) from None
     path = html.write(built, args.html)
-    print(f"report: {path} ({len(results)} adapters, "
-          f"{sum(len(rows) for _, rows in built.sections)} rules)")
+    rules = sum(len(rows) for _, rows in built.sections)
+    print(f"report: {path} ({plural(len(results), 'adapter')}, {plural(rules, 'rule')})")
     return 0
 
 
@@ -290,3 +374,9 @@ def main(argv=None) -> int:
     except UsageError as error:
         print(f"cnnspec {args.command}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"cnnspec {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `cnnspec rules | head -n 1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

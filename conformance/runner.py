@@ -8,15 +8,18 @@ adapter's deviations file describes becomes `deviation`; an entry whose rule pas
 from __future__ import annotations
 
 import datetime
+import random
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis.errors import HypothesisException, Unsatisfiable
 
-from cnnspec import __version__
-from cnnspec.adapters import load
+from cnnspec import UsageError, __version__
+from cnnspec.adapters import AdapterError, load
+from cnnspec.adapters.registry import check as check_adapter
 from cnnspec.reports.results import Results, RuleResult
+from cnnspec.spec import closest_ids
 
 from . import probe
 from .deviations import for_adapter
@@ -24,10 +27,6 @@ from .failures import AdapterCrash, CallTimedOut, RuleFailure, reproducer
 from .profiles import PROFILES
 from .tolerance import TABLE
 from .registry import Check, all_checks
-
-
-class UsageError(ValueError):
-    """A wrong invocation of the runner: one line, exit 2."""
 
 
 def select_rules(prefixes=()) -> list[str]:
@@ -39,7 +38,9 @@ def select_rules(prefixes=()) -> list[str]:
     for prefix in prefixes:
         matched = [rule_id for rule_id in checks if rule_id.startswith(prefix)]
         if not matched:
-            raise UsageError(f"--rule {prefix!r} matches no rule id; `cnnspec rules` lists them")
+            near = [rule_id for rule_id in closest_ids(prefix) if rule_id in checks]
+            hint = f"did you mean {', '.join(near)}?" if near else "`cnnspec rules` lists them"
+            raise UsageError(f"--rule {prefix!r} matches no rule id: {hint}")
         selected += [rule_id for rule_id in matched if rule_id not in selected]
     return [rule_id for rule_id in checks if rule_id in selected]
 
@@ -138,6 +139,23 @@ def check_profile(profile: str) -> None:
         raise UsageError(f"--profile {profile!r}: the profiles are {', '.join(PROFILES)}")
 
 
+def check_invocation(adapter_refs, *, profile: str, prefixes=(), device: str | None = None):
+    """What can be wrong with a run, checked before any rule runs; a UsageError (one line)
+    otherwise: the profile, the --rule prefixes, each adapter (known, its framework installed,
+    its module or file there) and, when a device is asked for, that each adapter can be built
+    on it (this imports the frameworks, so it is done only then)."""
+    check_profile(profile)
+    select_rules(prefixes)
+    try:
+        for ref in adapter_refs:
+            check_adapter(ref)
+        if device is not None:
+            for ref in adapter_refs:
+                load(ref, device)
+    except AdapterError as error:
+        raise UsageError(str(error)) from None
+
+
 def adapter_info(adapter) -> dict:
     """The `adapter` object of the results: name, framework, version, device."""
     return {"name": str(adapter.name),
@@ -160,6 +178,25 @@ def suite_info(adapter_ref: str, *, profile: str, seed, device, started, duratio
     if partial:
         suite["partial"] = True
     return suite
+
+
+def seed_for(profile: str, seed: int | None) -> int | None:
+    """The seed a run uses: the one given; for a profile that explores (not derandomized), a
+    fresh random one, so that the results and the replay line name it (`--seed N`)."""
+    if seed is None and not PROFILES[profile].derandomize:
+        return random.randrange(2**31)
+    return seed
+
+
+def unfinished(adapter_ref: str, rows, *, profile: str, seed, device, started=None,
+               duration_s: float = 0.0, info: dict | None = None, jobs: int = 0) -> Results:
+    """The results of an adapter whose run was cut short (Ctrl-C): the rows that came back,
+    marked partial; the adapter is named by its reference when it never got loaded."""
+    info = info or {"name": adapter_ref, "framework": adapter_ref, "version": "unknown",
+                    "device": device or "cpu"}
+    suite = suite_info(adapter_ref, profile=profile, seed=seed, device=device,
+                       started=started or now(), duration_s=duration_s, partial=True, jobs=jobs)
+    return Results(adapter=info, suite=suite, rules=list(rows))
 
 
 def now() -> datetime.datetime:

@@ -29,18 +29,19 @@ import multiprocessing
 import os
 import signal
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import wait
 
 from cnnspec.adapters import AdapterError, load
-from cnnspec.adapters.registry import check as check_adapter
 from cnnspec.reports.results import Results, RuleResult
 
 from . import probe, threads
 from .deviations import for_adapter
 from .registry import all_checks
-from .runner import UsageError, adapter_info, check_profile, now, run_rule, select_rules, suite_info
+from .runner import (UsageError, adapter_info, check_invocation, now, run_rule, select_rules,
+                     suite_info)
 
 # Seconds per rule of each built-in adapter on the ci profile (benchmarks/suite_speed.py, 2-core
 # CPU, JAX with a cold compilation cache): the costliest adapters get a worker first, so that
@@ -101,9 +102,15 @@ class _Worker:
         variables = threads.share(jobs)  # the child inherits the environment at its start
         saved = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
+        # ... and ignored signals: a Ctrl-C to the terminal's process group must not break the
+        # worker's start-up with a traceback of its own (the parent handles Ctrl-C)
+        main_thread = threading.current_thread() is threading.main_thread()
+        sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
         try:
             self.process.start()
         finally:
+            if main_thread:
+                signal.signal(signal.SIGINT, sigint)
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)
@@ -184,13 +191,8 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
     """Runs the suite on each adapter in worker processes; `report(adapter_ref, row)` sees each
     row as it comes. {adapter_ref: Results} in the order of `adapter_refs` (after Ctrl-C, only
     the adapters that started), rows in catalogue order."""
-    check_profile(profile)
+    check_invocation(adapter_refs, profile=profile, prefixes=prefixes)
     rule_ids = select_rules(prefixes)
-    for ref in adapter_refs:
-        try:
-            check_adapter(ref)
-        except AdapterError as error:
-            raise UsageError(str(error)) from None
     settings = dict(profile=profile, seed=seed, timeout=timeout)
     context = multiprocessing.get_context("spawn")
     shares = [_Adapter(ref, collections.deque(rule_ids)) for ref in dict.fromkeys(adapter_refs)]

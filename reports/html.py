@@ -4,6 +4,7 @@ through a Jinja2 template with autoescape: it opens offline from file://."""
 from __future__ import annotations
 
 import datetime
+import importlib.util
 from pathlib import Path
 
 from cnnspec import __version__
@@ -14,11 +15,20 @@ COLOURS = {"pass": "#2e7d32", "deviation": "#b26a00", "unsupported": "#757575",
            "fail": "#c62828", "error": "#6a1b9a", "missing": "#bdbdbd"}
 
 
+def missing() -> str | None:
+    """Why the report cannot be written here (Jinja2 is not installed), or None."""
+    if importlib.util.find_spec("jinja2") is None:
+        from cnnspec.install import hint
+
+        return f"the HTML report needs Jinja2, which is not installed: {hint('report')}"
+    return None
+
+
 def _environment():
-    try:
-        import jinja2
-    except ImportError:
-        raise RuntimeError("the HTML report needs Jinja2: pip install 'cnnspec[report]'") from None
+    if missing():
+        raise RuntimeError(missing())
+    import jinja2
+
     return jinja2, jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),

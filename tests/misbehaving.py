@@ -99,3 +99,6 @@ class DeclaredNanRelu6(NanRelu6AtInfinity):
 
     name = "declared-nan-relu6"
     deviations_file = DATA / "nan_relu6.toml"
+
+
+INSTANCE = NoCeilMode()  # an adapter given as an instance, built on the cpu

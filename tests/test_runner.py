@@ -1,6 +1,7 @@
 """`cnnspec run`: exit codes, results JSON, determinism, deviations, unsupported, crashes, hangs."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -85,6 +86,43 @@ def test_bad_invocations_exit_2_with_one_line(args, message):
     assert shown.stderr.count("\n") == 1 and "Traceback" not in shown.stderr
 
 
+def test_output_paths_are_checked_before_any_work(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    for args, message in [
+        (["--json", str(tmp_path)], f"--json {tmp_path}: is a folder; give a file path, such as "
+                                    f"{tmp_path / 'results.json'}"),
+        (["--html", str(tmp_path)], f"--html {tmp_path}: is a folder"),
+        (["--json", str(tmp_path / "a_file" / "out.json")], "a_file is a file, not a folder"),
+        (["--adapter", "torch", "--json", str(tmp_path)], f"--json {tmp_path}: is a folder"),
+    ]:
+        shown = cli("--adapter", "numpy", *args)
+        assert shown.returncode == 2 and shown.stdout == "", shown.stdout
+        assert message in shown.stderr and shown.stderr.count("\n") == 1, shown.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # no temporary file left
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch", "tensorflow", "jax"])
+def test_a_device_the_framework_cannot_use_is_a_usage_error_before_the_run(name):
+    pytest.importorskip(name)
+    shown = cli("--adapter", name, "--device", "cuda:7", "--jobs", "1")
+    assert shown.returncode == 2 and shown.stdout == "", shown.stdout
+    ours = [line for line in shown.stderr.splitlines() if line.startswith("cnnspec")]
+    assert len(ours) == 1 and "Traceback" not in shown.stderr, shown.stderr  # TF logs its own
+    assert ours[0].startswith(f"cnnspec run: adapter {name!r}: building") and "'cuda:7'" in ours[0]
+
+
+def test_an_adapter_instance_on_another_device_is_refused():
+    shown = cli("--adapter", adapter("INSTANCE"), "--device", "cuda:0")
+    assert shown.returncode == 2
+    assert "is an instance on device 'cpu', not 'cuda:0': name its class" in shown.stderr
+
+
+def test_a_misspelt_rule_prefix_gets_a_suggestion():
+    shown = cli("--adapter", "numpy", "--rule", "pool.max_matches_refrence")
+    assert shown.returncode == 2 and shown.stdout == ""
+    assert "did you mean pool.max_matches_reference," in shown.stderr
+
+
 @pytest.mark.parametrize("jobs", [[], ["--jobs", "0"]])
 def test_a_framework_that_is_not_installed_names_its_extra(monkeypatch, capsys, jobs):
     from cnnspec.adapters import registry
@@ -96,7 +134,7 @@ def test_a_framework_that_is_not_installed_names_its_extra(monkeypatch, capsys, 
     assert main(["run", "--adapter", "numpy", "--adapter", "jax", *jobs]) == 2
     err = capsys.readouterr().err
     assert err == ("cnnspec run: adapter 'jax' needs jax, which is not installed: "
-                   "pip install 'cnnspec[jax]'\n")
+                   "pip install 'jax' (cnnspec's [jax] extra)\n")
 
 
 def test_a_declared_deviation_turns_the_failure_into_deviation(tmp_path):
@@ -183,23 +221,58 @@ def test_worker_processes_give_the_verdicts_of_an_in_process_run(tmp_path):
     assert verdicts[0] == verdicts[1] == verdicts[2]
 
 
-def test_ctrl_c_writes_the_rows_it_has_marked_partial(tmp_path):
-    path = tmp_path / "interrupted.json"
+def _default_sigint():
+    """In the child: Ctrl-C as in a terminal. A test run in the background (nohup, CI) inherits
+    an ignored SIGINT, which Python keeps, and the signal would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _interrupt(path, jobs, when, times):
+    """Starts `cnnspec run` in a session of its own, sends SIGINT `times` times to its whole
+    process group (as a terminal's Ctrl-C or `timeout -s INT` do) `when` it is started
+    ("start": before any row; "running": after the first row), and returns (exit, out, err)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "cnnspec", "run", "--adapter", adapter("HangingSigmoid"),
-         "--rule", "softmax.overflow", "--rule", "sigmoid.stability", "--json", str(path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TESTS.parent)
-    for line in process.stdout:  # softmax.overflow's row, then the sigmoid hangs for 30 s
-        if "softmax.overflow" in line:
-            break
-    time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=30)
-    assert process.returncode == 1
+         "--rule", "softmax.overflow", "--rule", "sigmoid.stability", "--json", str(path),
+         "--jobs", jobs],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TESTS.parent,
+        preexec_fn=_default_sigint, start_new_session=True)
+    try:
+        if when == "start":
+            time.sleep(0.3)
+        else:
+            for line in process.stdout:  # softmax.overflow's row, then sigmoid hangs for 30 s
+                if "softmax.overflow" in line:
+                    break
+            time.sleep(1.0)
+        for _ in range(times):
+            os.killpg(process.pid, signal.SIGINT)
+            time.sleep(0.05)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    for _ in range(50):  # the run and its workers are gone
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return process.returncode, out, err, False
+        time.sleep(0.1)
+    return process.returncode, out, err, True
+
+
+@pytest.mark.parametrize("jobs", ["0", "2"])
+@pytest.mark.parametrize("when, times", [("start", 1), ("running", 1), ("running", 2)])
+def test_ctrl_c_in_any_phase_writes_the_rows_it_has_marked_partial(tmp_path, jobs, when, times):
+    path = tmp_path / "interrupted.json"
+    code, out, err, left = _interrupt(path, jobs, when, times)
+    assert code == 1 and "Traceback" not in err and not left, err
     assert "interrupted: the results are partial" in out
-    data = json.loads(path.read_text())
+    data = strict_json(path)
+    jsonschema.validate(data, schema())
     assert data["suite"]["partial"] is True
-    assert [(r["id"], r["status"]) for r in data["rules"]] == [("softmax.overflow", "pass")]
+    rows = [(r["id"], r["status"]) for r in data["rules"]]
+    assert rows == ([] if when == "start" else [("softmax.overflow", "pass")])
 
 
 @pytest.mark.parametrize("jobs", ["0", "1"])
