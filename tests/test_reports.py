@@ -139,10 +139,10 @@ def test_gate_counts_a_missing_rule_as_worse(results, tmp_path):
 def test_gate_refuses_mismatched_inputs(results, tmp_path):
     folder, control, _ = results
     other = copy.deepcopy(control)
-    other["schema"] = "cnnspec.results/2"
+    other["schema"] = "cnnspec.results/9"
     (tmp_path / "other.json").write_text(json.dumps(other))
     for baseline, message in [(folder / "mutant.json", "the baseline has adapters ['mutant']"),
-                              (tmp_path / "other.json", "$.schema is 'cnnspec.results/2'")]:
+                              (tmp_path / "other.json", "$.schema is 'cnnspec.results/9'")]:
         shown = cli("gate", "--baseline", str(baseline), str(folder / "numpy.json"))
         assert shown.returncode == 2 and message in shown.stderr
 
