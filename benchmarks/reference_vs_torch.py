@@ -4,7 +4,7 @@
 
 Prints one row per op: the median wall time of the reference and of torch (CPU, float32, the
 threads torch picks), and their ratio. The target of the spec issue is conv at x (8,16,32,32),
-w (32,16,3,3), padding 1, within 3x torch. Needs torch (`pip install 'cnnspec[torch]'`).
+w (32,16,3,3), padding 1, within 3x torch. Needs torch (`pip install -e '.[torch]'` in the clone).
 """
 
 from __future__ import annotations

@@ -266,6 +266,9 @@ def _report(args) -> int:
     from cnnspec.reports import html, matrix
     from cnnspec.reports.results import ResultsError
 
+    _check_output(args.html, "--html", "report.html")
+    if html.missing():
+        raise UsageError(f"--html: {html.missing()}")
     paths = _results_paths(args.results)
     results = _load_all(paths)
     try:

@@ -15,6 +15,7 @@ the failing call's keywords, `op` and `dtype`, the facts the check attached to t
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 
+from cnnspec import UsageError
+from cnnspec.adapters import OPS
 from cnnspec.spec import RULES
 from cnnspec.spec import reference as ref
 
@@ -53,7 +56,15 @@ def _subnormal_input(call) -> bool:
 # Facts about a failing call that a deviation's `when` may name.
 CONDITIONS = {"window_without_input": _window_without_input,
               "subnormal_input": _subnormal_input}
+# What a check attaches to its failures (keywords of `Probe.fail` and `expect_*` beyond their
+# own), which `when` may name too; a test keeps this list in step with the checks.
+FACTS = ("case", "explicit_pads", "layers", "rates", "shift", "tap")
+# Every key `when` takes: the op, the input's dtype, any keyword of the protocol's ops, the
+# facts and the conditions. Any other key is a typo, which would never match.
+WHEN_KEYS = ("op", "dtype", *dict.fromkeys(k for keys in OPS.values() for k in keys), *FACTS,
+             *CONDITIONS)
 KINDS = ("documented convention", "bug")
+ENTRY_KEYS = ("rule", "when", "observed", "kind", "evidence")
 
 
 @dataclass(frozen=True)
@@ -93,34 +104,63 @@ def _normalise(value):
 
 
 def parse(text: str, source: str) -> list[Deviation]:
-    """The entries of one deviations file; a malformed entry is a one-line ValueError."""
+    """The entries of one deviations file; a malformed entry is a one-line UsageError (exit 2)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{source}: not valid TOML: {error}") from None
+        raise UsageError(f"{source}: not valid TOML: {error}") from None
     entries = []
+    unknown = [key for key in data if key != "deviation"]
+    if unknown:
+        raise UsageError(f"{source}: unknown table {unknown[0]!r}; entries are [[deviation]]")
     for number, entry in enumerate(data.get("deviation", [])):
         where = f"{source}: deviation[{number}]"
         missing = [k for k in ("rule", "observed", "kind", "evidence") if k not in entry]
         if missing:
-            raise ValueError(f"{where} lacks {', '.join(missing)}")
+            raise UsageError(f"{where} lacks {', '.join(missing)}")
+        _known_keys(entry, ENTRY_KEYS, where, "an entry's keys")
+        if not isinstance(entry.get("when", {}), dict):
+            raise UsageError(f"{where}: when must be a table, such as when = {{ op = \"relu\" }}")
+        _known_keys(entry.get("when", {}), WHEN_KEYS, f"{where}: when", "when's keys")
         if entry["rule"] not in RULES:
-            raise ValueError(f"{where}: rule={entry['rule']!r} is not a rule id")
+            raise UsageError(f"{where}: rule={entry['rule']!r} is not a rule id")
         if entry["kind"] not in KINDS:
-            raise ValueError(f"{where}: kind={entry['kind']!r} must be one of {KINDS}")
+            raise UsageError(f"{where}: kind={entry['kind']!r} must be one of {KINDS}")
         if not str(entry["evidence"]).startswith(("http://", "https://")):
-            raise ValueError(f"{where}: evidence={entry['evidence']!r} must be a link")
+            raise UsageError(f"{where}: evidence={entry['evidence']!r} must be a link")
         unknown = [k for k, v in entry.get("when", {}).items()
                    if k in CONDITIONS and not isinstance(v, bool)]
         if unknown:
-            raise ValueError(f"{where}: when.{unknown[0]} is a condition: true or false")
+            raise UsageError(f"{where}: when.{unknown[0]} is a condition: true or false")
         entries.append(Deviation(entry["rule"], entry["observed"], entry["kind"],
                                  entry["evidence"], dict(entry.get("when", {}))))
     return entries
 
 
+def _known_keys(table: dict, known, where: str, what: str) -> None:
+    for key in table:
+        if key not in known:
+            near = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise UsageError(f"{where}: unknown key {key!r}: {hint}{what} are "
+                             f"{', '.join(known)}")
+
+
 def for_adapter(adapter) -> list[Deviation]:
     """The adapter's own deviations file (`deviations_file` attribute), else the built-in one."""
-    path = getattr(adapter, "deviations_file", None) or DEVIATIONS_DIR / f"{adapter.name}.toml"
-    path = Path(path)
+    path = getattr(adapter, "deviations_file", None)
+    if path is None:
+        return builtin_deviations(adapter.name)
+    if not Path(path).is_file():
+        raise UsageError(f"adapter {adapter.name!r}: its deviations_file {str(path)!r} is not a "
+                         f"file")
+    return _read(Path(path))
+
+
+def builtin_deviations(name: str) -> list[Deviation]:
+    """The deviations cnnspec ships for the adapter named `name` (none for an unknown name)."""
+    return _read(DEVIATIONS_DIR / f"{name}.toml")
+
+
+def _read(path: Path) -> list[Deviation]:
     return parse(path.read_text(encoding="utf-8"), str(path)) if path.is_file() else []

@@ -17,12 +17,13 @@ from hypothesis.errors import HypothesisException, Unsatisfiable
 
 from cnnspec import UsageError, __version__
 from cnnspec.adapters import AdapterError, load
+from cnnspec.adapters.registry import BUILTIN
 from cnnspec.adapters.registry import check as check_adapter
 from cnnspec.reports.results import Results, RuleResult
 from cnnspec.spec import closest_ids
 
 from . import probe
-from .deviations import for_adapter
+from .deviations import builtin_deviations, for_adapter
 from .failures import AdapterCrash, CallTimedOut, RuleFailure, reproducer
 from .profiles import PROFILES
 from .tolerance import TABLE
@@ -142,16 +143,19 @@ def check_profile(profile: str) -> None:
 def check_invocation(adapter_refs, *, profile: str, prefixes=(), device: str | None = None):
     """What can be wrong with a run, checked before any rule runs; a UsageError (one line)
     otherwise: the profile, the --rule prefixes, each adapter (known, its framework installed,
-    its module or file there) and, when a device is asked for, that each adapter can be built
-    on it (this imports the frameworks, so it is done only then)."""
+    its module or file there), its deviations file, and, when a device is asked for, that each
+    adapter can be built on it. A built-in adapter is built (its framework imported) only for
+    a device; another is built to find its deviations file."""
     check_profile(profile)
     select_rules(prefixes)
     try:
         for ref in adapter_refs:
             check_adapter(ref)
-        if device is not None:
-            for ref in adapter_refs:
-                load(ref, device)
+        for ref in adapter_refs:
+            if device is None and ref in BUILTIN:
+                builtin_deviations(ref)
+            else:
+                for_adapter(load(ref, device))
     except AdapterError as error:
         raise UsageError(str(error)) from None
 

@@ -1,16 +1,22 @@
 """The CI gate: compare results with a committed baseline, rule by rule, adapter by adapter.
 
-Worse is: pass or unsupported to fail or error, deviation to fail or error, and a rule that is
-gone. Better is the reverse. `unsupported` to `pass` and the like are changes, not regressions.
+Each status has a rank: pass 0; deviation and unsupported 1; fail and error 2. A change to a
+higher rank is worse: pass -> deviation or unsupported (a declared difference, or coverage
+lost), anything -> fail or error, and a rule that is gone from the results. A change to a lower
+rank is better. A change between equal ranks (deviation <-> unsupported, fail <-> error) is
+listed as changed and is not worse. A worse row quotes what the new results say: the failure's
+headline and its reproducer, or the error.
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
-from .results import Results, ResultsError
+from .results import Results, ResultsError, RuleResult
 
 RANK = {"pass": 0, "deviation": 1, "unsupported": 1, "fail": 2, "error": 2}
+QUOTED_LINES = 12  # of a worse row's reproducer or error
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,7 @@ class Change:
     rule: str
     before: str
     after: str  # "missing" when the rule is gone
+    row: RuleResult | None = None  # the new results' row
 
     @property
     def worse(self) -> bool:
@@ -27,6 +34,27 @@ class Change:
     @property
     def better(self) -> bool:
         return self.after != "missing" and RANK[self.after] < RANK[self.before]
+
+    def evidence(self) -> str:
+        """What the new results say about this rule: enough in a CI log to start fixing."""
+        if self.row is None:
+            return "the rule is not in the new results"
+        message = (self.row.message or "").strip()
+        if self.row.status == "deviation" and self.row.deviation:
+            message = f"declared: {self.row.deviation['observed']} ({self.row.deviation['evidence']})"
+        lines = message.splitlines() or [f"{self.after}, with no message"]
+        text = lines[0]
+        if self.row.reproducer:
+            text += "\nreproducer:\n" + textwrap.indent(_head(self.row.reproducer), "  ")
+        elif self.row.status == "error" and len(lines) > 1:
+            text += "\n" + _head("\n".join(lines[1:]))
+        return text
+
+
+def _head(text: str) -> str:
+    lines = text.splitlines()
+    more = len(lines) - QUOTED_LINES
+    return "\n".join(lines[:QUOTED_LINES] + ([f"... ({more} more lines)"] if more > 0 else []))
 
 
 def compare(baseline: list[Results], current: list[Results]) -> list[Change]:
@@ -38,11 +66,12 @@ def compare(baseline: list[Results], current: list[Results]) -> list[Change]:
                            f"{sorted(after)}; gate each adapter against its own baseline")
     changes = []
     for name in sorted(before):
-        now = {row.id: row.status for row in after[name].rules}
+        now = {row.id: row for row in after[name].rules}
         for row in before[name].rules:
-            status = now.get(row.id, "missing")
+            new = now.get(row.id)
+            status = new.status if new else "missing"
             if status != row.status:
-                changes.append(Change(name, row.id, row.status, status))
+                changes.append(Change(name, row.id, row.status, status, new))
     return changes
 
 
@@ -55,4 +84,6 @@ def table(changes: list[Change]) -> str:
         mark = "WORSE" if change.worse else "better" if change.better else "changed"
         lines.append(f"{mark:8} {change.adapter:<12} {change.rule:<{width}}  "
                      f"{change.before} -> {change.after}")
+        if change.worse:
+            lines.append(textwrap.indent(change.evidence(), " " * 9))
     return "\n".join(lines)

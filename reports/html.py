@@ -15,12 +15,19 @@ COLOURS = {"pass": "#2e7d32", "deviation": "#b26a00", "unsupported": "#757575",
            "fail": "#c62828", "error": "#6a1b9a", "missing": "#bdbdbd"}
 
 
+TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE = "report.html.j2"
+
+
 def missing() -> str | None:
-    """Why the report cannot be written here (Jinja2 is not installed), or None."""
+    """Why the report cannot be written here (Jinja2 or the template is not installed), or None."""
     if importlib.util.find_spec("jinja2") is None:
         from cnnspec.install import hint
 
         return f"the HTML report needs Jinja2, which is not installed: {hint('report')}"
+    if not (TEMPLATES / TEMPLATE).is_file():
+        return (f"the report's template {TEMPLATES / TEMPLATE} is not installed: this cnnspec was "
+                f"packaged without it; reinstall cnnspec")
     return None
 
 
@@ -30,7 +37,7 @@ def _environment():
     import jinja2
 
     return jinja2, jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
@@ -73,7 +80,7 @@ def error_map(grid: list, cell: int = 10) -> str:
 
 def render(matrix: Matrix) -> str:
     _, environment = _environment()
-    template = environment.get_template("report.html.j2")
+    template = environment.get_template(TEMPLATE)
     return template.render(
         matrix=matrix, status=status, colours=COLOURS, version=__version__,
         rule_count=sum(len(rows) for _, rows in matrix.sections),

@@ -102,3 +102,10 @@ class DeclaredNanRelu6(NanRelu6AtInfinity):
 
 
 INSTANCE = NoCeilMode()  # an adapter given as an instance, built on the cpu
+
+
+class TypoInDeviations(NumpyAdapter):
+    """Declares a deviation whose `when` misspells dtype: never matching, so an error."""
+
+    name = "typo"
+    deviations_file = DATA / "typo.toml"

@@ -118,10 +118,34 @@ def test_gate_fails_when_a_single_rule_regresses_and_shows_improvements(results,
     shown = cli("gate", "--baseline", str(tmp_path / "base.json"), str(tmp_path / "now.json"))
     assert shown.returncode == 1
     first, second = control["rules"][0]["id"], control["rules"][1]["id"]
-    lines = {line.split()[2]: line for line in shown.stdout.splitlines()[1:-1]}
+    lines = {line.split()[2]: line for line in shown.stdout.splitlines()[1:-1]
+             if not line.startswith(" ")}
     assert lines[first].startswith("WORSE") and lines[first].endswith("pass -> fail")
     assert lines[second].startswith("better") and lines[second].endswith("error -> pass")
     assert "1 worse, 1 better, 2 changed in all" in shown.stdout
+
+
+def test_a_worse_row_quotes_the_new_failure_and_its_reproducer(tmp_path):
+    base = tmp_path / "base.json"
+    assert cli("run", "--adapter", "tests/mutants.py:NaiveSoftmax", "--rule", "softmax.overflow",
+               "--rule", "activation.relu", "--json", str(base)).returncode == 1
+    data = json.loads(base.read_text())
+    index = [row["id"] for row in data["rules"]].index("softmax.overflow")
+    failure = dict(data["rules"][index])
+    for row in data["rules"]:
+        row.update(status="pass", message=None, reproducer=None, counterexample=None,
+                   max_error=None)
+    base.write_text(json.dumps(data))
+    data["rules"][index] = failure
+    now = tmp_path / "now.json"
+    now.write_text(json.dumps(data))
+    shown = cli("gate", "--baseline", str(base), str(now))
+    assert shown.returncode == 1
+    worse, headline, *rest = shown.stdout.splitlines()[1:]
+    assert worse.startswith("WORSE") and worse.endswith("softmax.overflow  pass -> fail")
+    assert headline.strip() == failure["message"].splitlines()[0]
+    assert headline.strip().startswith("softmax(x)=") and rest[0].strip() == "reproducer:"
+    assert "adapter = load('tests/mutants.py:NaiveSoftmax')" in shown.stdout
 
 
 def test_gate_counts_a_missing_rule_as_worse(results, tmp_path):

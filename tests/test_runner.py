@@ -336,6 +336,9 @@ def test_a_nan_error_is_written_as_strict_json_that_validates(tmp_path, name, st
     assert load(path).rules[0].max_error == float("inf")
 
 
+ENTRY = "[[deviation]]\nrule = 'softmax.overflow'\nobserved = 'o'\nkind = 'bug'\nevidence = 'https://e'\n"
+
+
 @pytest.mark.parametrize("text, message", [
     ("[[deviation]]\nrule = 'x.y'\nobserved = 'o'\nkind = 'bug'\nevidence = 'https://e'",
      "rule='x.y' is not a rule id"),
@@ -344,9 +347,34 @@ def test_a_nan_error_is_written_as_strict_json_that_validates(tmp_path, name, st
     ("[[deviation]]\nrule = 'softmax.overflow'\nobserved = 'o'\nkind = 'bug'\nevidence = 'see docs'",
      "evidence='see docs' must be a link"),
     ("[[deviation]]\nrule = 'softmax.overflow'", "lacks observed, kind, evidence"),
+    (ENTRY + "when = { dtpye = 'float32' }", "when: unknown key 'dtpye': did you mean 'dtype'?"),
+    (ENTRY + "when = 'relu'", "when must be a table"),
+    (ENTRY + "link = 'https://e'", "unknown key 'link':"),
+    ("[[deviations]]\nrule = 'softmax.overflow'", "unknown table 'deviations'"),
     ("[[deviation", "not valid TOML"),
 ])
 def test_malformed_deviation_files_name_the_problem(text, message):
     with pytest.raises(ValueError, match="f.toml.*" + message.replace("(", r"\(").replace(
             "[", r"\[")):
         parse(text, "f.toml")
+
+
+def test_every_fact_a_check_attaches_to_a_failure_can_be_named_in_when():
+    import ast
+
+    from cnnspec.conformance.deviations import FACTS
+    own = {"scale", "quantity", "block", "max_error", "tolerance"}  # the assertions' parameters
+    attached = set()
+    for path in (TESTS.parent / "conformance" / "checks").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("fail", "expect_equal", "expect_true", "expect_close")):
+                attached |= {keyword.arg for keyword in node.keywords} - own
+    assert attached == set(FACTS)
+
+
+def test_a_typo_in_a_deviations_file_is_a_usage_error_before_the_run():
+    shown = cli("--adapter", adapter("TypoInDeviations"), "--jobs", "2")
+    assert shown.returncode == 2 and shown.stdout == ""
+    assert "when: unknown key 'dtpye': did you mean 'dtype'?" in shown.stderr
+    assert shown.stderr.count("\n") == 1
