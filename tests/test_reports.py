@@ -182,3 +182,19 @@ def test_pytest_writes_junit_xml_with_a_testcase_per_check(tmp_path):
     names = [case.get("name") for case in cases]
     assert len(names) == sum(len(c) for c in all_checks().values())
     assert any("pool.output_size.ceil" in name for name in names)
+
+
+def test_counts_of_one_are_singular(results, tmp_path):
+    folder, _, _ = results
+    shown = cli("report", str(folder / "numpy.json"), "--html", str(tmp_path / "one.html"))
+    assert shown.returncode == 0 and "(1 adapter, 71 rules)" in shown.stdout
+    assert "against 1\nadapter." in (tmp_path / "one.html").read_text()
+    run = cli("run", "--adapter", "numpy", "--rule", "activation.relu6", "--jobs", "1")
+    assert "profile ci, 1 worker process\n" in run.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    # `true` reads nothing and is gone before cnnspec writes: as `| head -n 1`, every time
+    shown = subprocess.run(f"{sys.executable} -m cnnspec rules | true", shell=True,
+                           capture_output=True, text=True, cwd=TESTS.parent, check=False)
+    assert shown.stderr == ""

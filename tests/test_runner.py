@@ -378,3 +378,22 @@ def test_a_typo_in_a_deviations_file_is_a_usage_error_before_the_run():
     assert shown.returncode == 2 and shown.stdout == ""
     assert "when: unknown key 'dtpye': did you mean 'dtype'?" in shown.stderr
     assert shown.stderr.count("\n") == 1
+
+
+def test_an_exploring_run_records_its_seed_and_replays_with_it(tmp_path):
+    path = tmp_path / "thorough.json"
+    shown = cli("--adapter", "numpy", "--profile", "thorough", "--rule", "activation.relu6",
+                "--json", str(path))
+    assert shown.returncode == 0
+    seed = json.loads(path.read_text())["suite"]["seed"]
+    assert isinstance(seed, int) and f"--profile thorough --seed {seed}" in shown.stdout
+
+
+def test_results_files_get_the_permissions_of_any_new_file(tmp_path):
+    path = tmp_path / "mode.json"
+    assert cli("--adapter", "numpy", "--rule", "activation.relu6", "--json", str(path),
+               "--html", str(tmp_path / "mode.html")).returncode == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == (tmp_path / "mode.html").stat().st_mode & 0o777
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
