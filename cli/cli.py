@@ -45,6 +45,7 @@ def _wrap(text: str, indent: str = "  ") -> str:
 
 def _explain(args) -> int:
     from cnnspec.spec import RULES, closest_ids
+    from cnnspec.spec.catalogue import symbols_in
     from cnnspec.spec.worked_examples import evaluate
 
     rule = RULES.get(args.rule_id)
@@ -57,6 +58,14 @@ def _explain(args) -> int:
     print(_wrap(rule.statement) + "\n")
     print("Formula:")
     print(_wrap(rule.formula) + "\n")
+    used = symbols_in(rule.formula)
+    if used:
+        print("Symbols:")
+        width = max(len(names) for names, _ in used)
+        for names, meaning in used:
+            print(textwrap.fill(meaning, width=96, initial_indent=f"  {names:<{width}}  ",
+                                subsequent_indent=" " * (width + 4)))
+        print()
     if rule.sources:
         print("Sources:")
         for source in rule.sources:

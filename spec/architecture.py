@@ -1,7 +1,7 @@
 """Arithmetic of architectures: parameter counts, receptive fields, dilation design, layout offsets.
 
-These rules are spec-only: their worked numbers come from the seeds (rules.md, section 5) and
-are checked against brute force in tests/ and against the frameworks' layers in the suite.
+These rules are spec-only: their worked numbers are the catalogue's examples (rules.md, section 5);
+they are checked against brute force in tests/ and against the frameworks' layers in the suite.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def receptive_field(layers) -> int:
 
     `r_0 = 1`, `r_l = r_{l-1} + (ke_l - 1) * prod(s_1 .. s_{l-1})` with `ke_l = d_l*(k_l-1) + 1`;
     padding does not enter. `layers` is `[(kernel, stride, dilation), ...]` from input to output
-    (dilation may be left out). Sources: seed 002; Araujo, Norris & Sim, Distill 2019.
+    (dilation may be left out). Source: Araujo, Norris & Sim, Distill 2019,
+    https://distill.pub/2019/computing-receptive-fields/.
     """
     r, jump = 1, 1
     for index, layer in enumerate(layers):
@@ -119,7 +120,8 @@ def hdc_m2(rates) -> int:
     `M_n = r_n`, `M_i = max(M_{i+1} - 2*r_i, M_{i+1} - 2*(M_{i+1} - r_i), r_i)`, the largest
     gap between two used inputs. K=3: r=[1, 2, 5] gives 2 (good), r=[1, 2, 9] gives 5 (not).
     The condition is sufficient for a hole-free coverage, not necessary (formulas.md section 13).
-    Sources: seed 002; Wang et al., "Understanding Convolution for Semantic Segmentation", 2018.
+    Source: Wang et al., "Understanding Convolution for Semantic Segmentation", WACV 2018,
+    arXiv:1702.08502.
     """
     rates = tuple(rates)
     if len(rates) < 2:

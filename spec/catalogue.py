@@ -3,22 +3,15 @@
 A rule's id is stable: it names the report's row, the deviations files' key and
 `cnnspec explain ID`. Add rules, never rename one. Each worked example is a Python expression
 over the spec (its functions, `ref` for `cnnspec.spec.reference`, `np`) and the value it must
-give; the tests evaluate every one, so the seeds' numbers come out of the spec exactly.
+give; the tests evaluate every one, so each worked number comes out of the spec exactly.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
-
-SEEDS = {
-    "000": "seeds/000_e74d1e1b7afec055.txt",
-    "001": "seeds/001_a5e5184ddd425933.txt",
-    "002": "seeds/002_eea706ff89147747.txt",
-    "003": "seeds/003_eb2cc068e0ed120c.txt",
-    "004": "seeds/004_622f1dd71942c4f5.txt",
-}
 
 SECTIONS = (
     "Geometry",
@@ -45,6 +38,67 @@ DISTILL_RF = "Araujo, Norris & Sim, Computing Receptive Fields of CNNs, Distill 
 HDC_PAPER = "Wang et al., Understanding Convolution for Semantic Segmentation, WACV 2018, arXiv:1702.08502"
 BHH = "Blanchard, Higham & Higham, Accurately computing the log-sum-exp and softmax functions, IMA J. Numer. Anal. 2021, doi:10.1093/imanum/draa038"
 STABLEHLO = "https://openxla.org/stablehlo/spec"
+CS231N = "CS231n course notes, Convolutional Neural Networks, https://cs231n.github.io/convolutional-networks/"
+DL_BOOK = "Goodfellow, Bengio & Courville, Deep Learning, MIT Press 2016, chapter 9, https://www.deeplearningbook.org/contents/convnets.html"
+DL_BOOK_BACKPROP = "Goodfellow, Bengio & Courville, Deep Learning, section 6.5, https://www.deeplearningbook.org/contents/mlp.html"
+ONEDNN_FORMATS = "oneDNN, Understanding Memory Formats, https://oneapi-src.github.io/oneDNN/dev_guide_understanding_memory_formats.html"
+NIN = "Lin, Chen & Yan, Network In Network, ICLR 2014, arXiv:1312.4400"
+ALEXNET = "Krizhevsky, Sutskever & Hinton, ImageNet Classification with Deep Convolutional Neural Networks, NeurIPS 2012, https://papers.nips.cc/paper/4824-imagenet-classification-with-deep-convolutional-neural-networks"
+MOBILENET = "Howard et al., MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications, arXiv:1704.04861"
+INCEPTION = "Szegedy et al., Going deeper with convolutions, CVPR 2015, arXiv:1409.4842"
+INCEPTION_V3 = "Szegedy et al., Rethinking the Inception Architecture for Computer Vision, CVPR 2016, arXiv:1512.00567 (asymmetric n x 1 and 1 x n convolutions)"
+DILATED = "Yu & Koltun, Multi-Scale Context Aggregation by Dilated Convolutions, ICLR 2016, arXiv:1511.07122"
+SPP = "He, Zhang, Ren & Sun, Spatial Pyramid Pooling in Deep Convolutional Networks for Visual Recognition, arXiv:1406.4729"
+UNPOOLING = "Zeiler & Fergus, Visualizing and Understanding Convolutional Networks, ECCV 2014, arXiv:1311.2901"
+SUBPIXEL = "Shi et al., Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel Convolutional Neural Network, CVPR 2016, arXiv:1609.05158"
+TORCH_KINKS = "https://pytorch.org/docs/stable/notes/autograd.html#gradients-for-non-differentiable-functions"
+GLOROT = "Glorot & Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010, https://proceedings.mlr.press/v9/glorot10a.html"
+STABLE_SIGMOID = "Vieira, Exp-normalize trick (the stable sigmoid), https://timvieira.github.io/blog/post/2014/02/11/exp-normalize-trick/"
+ELU_PAPER = "Clevert, Unterthiner & Hochreiter, Fast and Accurate Deep Network Learning by Exponential Linear Units (ELUs), ICLR 2016, arXiv:1511.07289"
+
+
+def _torch_doc(name: str) -> str:
+    return f"https://pytorch.org/docs/stable/generated/torch.nn.{name}.html"
+
+
+# The symbols of the formulas, defined once: SPEC.md lists them all, `cnnspec explain` those of
+# its rule. Per spatial axis unless said otherwise.
+SYMBOLS = (
+    ("i, o", "input and output size along one spatial axis"),
+    ("I, O", "input and output size of an adaptive pool along the axis"),
+    ("k", "kernel size along the axis (kernel_shape for pooling, w.shape[2:] for conv)"),
+    ("s", "stride; in the softmax rules, s = softmax(x)"),
+    ("d", "dilation: the step between kernel taps (1: dense)"),
+    ("ke", "effective kernel size, d*(k-1) + 1: the extent a dilated kernel covers"),
+    ("pb, pe, p", "padding at the beginning and at the end of the axis; p when both are equal"),
+    ("P", "total SAME padding along the axis, pb + pe"),
+    ("a", "output_padding of a transposed conv: extra rows at the end, a < max(s, d)"),
+    ("g", "groups: input and output channels split into g independent blocks"),
+    ("N, C, H, W", "batch size, channels, height, width (D: depth) of a channels-first array"),
+    ("C_in, C_out", "input and output channels of a conv"),
+    ("n, c, h, w", "indices along N, C, H, W (elsewhere w is the weight)"),
+    ("x, y, w, b", "input, output, weight (C_out, C_in/g, *k), bias (C_out,)"),
+    ("x~", "the input padded by pb and pe (zeros for conv and average pooling, -inf for max)"),
+    ("t, m", "an output position and a tap of the window, per axis"),
+    ("j", "an index: of an output channel in its group, a bin, an element of a row"),
+    ("o_h, o_w, i_w, k_h, k_w", "output, input and kernel sizes along height (h) and width (w)"),
+    ("dx, dw, dy", "gradients of input and weight, and the cotangent of the output"),
+    ("r", "scale factor of upsampling, upscale factor of pixel shuffle; r_k: receptive field "
+          "after layer k"),
+    ("M", "the row maximum, max(x), in softmax and log_softmax"),
+    ("M_2, K", "HDC's maximum distance between nonzero taps at layer 2, and the kernel size"),
+    ("K", "in tolerance.policy, the reduction length (taps times channels summed)"),
+    ("eps, tiny", "machine epsilon and smallest normal number of the output dtype"),
+    ("alpha", "the negative slope of leaky_relu; the saturation scale of elu"),
+    ("sigma", "the logistic sigmoid, 1 / (1 + e^-x)"),
+)
+
+
+def symbols_in(formula: str) -> list[tuple[str, str]]:
+    """The SYMBOLS entries that `formula` uses (any of an entry's names as a whole word)."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*~?", formula))
+    return [(names, meaning) for names, meaning in SYMBOLS
+            if any(name.strip() in words for name in names.split(","))]
 
 
 @dataclass(frozen=True)
@@ -76,10 +130,6 @@ class Rule:
             raise ValueError(f"rule {self.id}: kind={self.kind!r} is not one of {KINDS}")
 
 
-def _seed(*numbers: str) -> tuple[str, ...]:
-    return tuple(SEEDS[n] for n in numbers)
-
-
 # Shorthand for the keyword sets that examples repeat.
 _C1 = 'strides=(1,), pads="VALID", dilations=(1,), groups=1'
 _C2 = 'strides=(1, 1), pads="VALID", dilations=(1, 1), groups=1'
@@ -92,12 +142,12 @@ _GEOMETRY = (
         section="Geometry", kind="geometry",
         statement="A convolution's output size per axis is the number of whole (dilated) windows "
                   "that fit in the padded input; when the division is not exact the frameworks "
-                  "floor (seed 003's '(10-3+0)/2+1 = 4.5 is invalid' gets 4).",
+                  "floor (the often-quoted '(10-3+0)/2+1 = 4.5 is invalid' gets 4).",
         formula="o = floor((i + pb + pe - d*(k-1) - 1) / s) + 1",
-        sources=_seed("000", "002", "003") + (DUMOULIN + ", relationships 6 and 15", TORCH_CONV),
+        sources=(CS231N,) + (DUMOULIN + ", relationships 6 and 15", TORCH_CONV),
         examples=(
-            Example("conv_output_size(10, 3, stride=2)", "4", "seed 003: 4.5 floors to 4"),
-            Example("conv_output_size(28, 3)", "26", "seeds 003, 004: 28x28 to 26x26"),
+            Example("conv_output_size(10, 3, stride=2)", "4", "4.5 floors to 4"),
+            Example("conv_output_size(28, 3)", "26", "28x28 to 26x26"),
             Example("conv_output_size(5, 3, stride=2, pads=(1, 1), dilation=2)", "2"),
         ),
     ),
@@ -105,9 +155,9 @@ _GEOMETRY = (
         id="conv.valid_padding",
         title="VALID convolution",
         section="Geometry", kind="geometry",
-        statement="Without padding at unit stride the output shrinks by k - 1 (seed 000: n-f+1).",
+        statement="Without padding at unit stride the output shrinks by k - 1.",
         formula="o = i - k + 1",
-        sources=_seed("000") + (DUMOULIN + ", relationship 1",),
+        sources=(DUMOULIN + ", relationship 1",),
         examples=(Example("conv_output_size(28, 5)", "24"),
                   Example('same_pads(28, 5, mode="SAME_UPPER") != (0, 0)', "True",
                           "VALID is no padding at all, unlike SAME")),
@@ -117,9 +167,9 @@ _GEOMETRY = (
         title="Half (same) padding keeps the size",
         section="Geometry", kind="geometry",
         statement="An odd kernel at unit stride with p = (k-1)/2 on each side keeps the size "
-                  "(seed 000's 'same convolution').",
+                  "(the 'same convolution').",
         formula="k = 2n + 1, s = 1, p = n  =>  o = i",
-        sources=_seed("000") + (DUMOULIN + ", relationship 3",),
+        sources=(DUMOULIN + ", relationship 3",),
         examples=(Example("conv_output_size(28, 3, pads=(1, 1))", "28"),
                   Example("conv_output_size(28, 5, pads=(2, 2))", "28")),
     ),
@@ -155,12 +205,12 @@ _GEOMETRY = (
         title="Output depth is the number of filters",
         section="Geometry", kind="geometry",
         statement="The output depth is the number of filters, whatever the input depth; each filter "
-                  "spans all input channels of its group (seed 003: a 3x3 filter on 28x28x192 is "
+                  "spans all input channels of its group (e.g. a 3x3 filter on 28x28x192 is "
                   "3x3x192, and 96 of them give 26x26x96).",
         formula="y.shape = (N, C_out, *o) with w.shape = (C_out, C_in/g, *k)",
-        sources=_seed("000", "001", "003", "004"),
+        sources=(CS231N, TORCH_CONV,),
         examples=(Example(f"ref.conv(np.zeros((1, 192, 28, 28)), np.zeros((96, 192, 3, 3)), {_C2}).shape",
-                          "(1, 96, 26, 26)", "seed 003: 28x28x192, F=3, P=0, S=1, K=96"),),
+                          "(1, 96, 26, 26)", "28x28x192 with CS231n's F=3, P=0, S=1, K=96"),),
     ),
     Rule(
         id="conv.effective_kernel",
@@ -169,8 +219,8 @@ _GEOMETRY = (
         statement="Dilation d inserts d - 1 gaps between kernel taps: a 3x3 kernel at rate 2 covers "
                   "5x5 with 9 parameters.",
         formula="ke = k + (k-1)*(d-1) = d*(k-1) + 1",
-        sources=_seed("002") + (DUMOULIN + ", relationship 15",),
-        examples=(Example("effective_kernel(3, dilation=2)", "5", "seed 002: 3x3 covers 5x5"),),
+        sources=(DILATED,) + (DUMOULIN + ", relationship 15",),
+        examples=(Example("effective_kernel(3, dilation=2)", "5", "3x3 covers 5x5"),),
     ),
     Rule(
         id="conv_transpose.output_size",
@@ -180,11 +230,11 @@ _GEOMETRY = (
                   "the output padding a picks one of the s input sizes a strided conv maps to one "
                   "output size (a < max(s, d)).",
         formula="o = (i-1)*s - pb - pe + d*(k-1) + a + 1",
-        sources=_seed("002") + (DUMOULIN + ", relationships 8-14", TORCH_CONVT, ONNX_CONVT),
+        sources=(DUMOULIN + ", relationships 8-14", TORCH_CONVT, ONNX_CONVT),
         examples=(
             Example("conv_transpose_output_size(3, 3, stride=2, pads=(1, 1))", "5",
-                    "seed 002: s=2, p=1, k=3 takes 3x3 to 5x5"),
-            Example("conv_transpose_output_size(2, 3)", "4", "seed 001: 2x2 back to 4x4"),
+                    "s=2, p=1, k=3 takes 3x3 to 5x5"),
+            Example("conv_transpose_output_size(2, 3)", "4", "2x2 back to 4x4"),
         ),
     ),
     Rule(
@@ -215,11 +265,11 @@ _GEOMETRY = (
         id="pool.output_size.ceil",
         title="Pooling output size, ceil mode and the last-window rule",
         section="Geometry", kind="geometry",
-        statement="With ceil_mode=True the division rounds up (seed 002: the Caffe convention), "
+        statement="With ceil_mode=True the division rounds up (the Caffe convention), "
                   "then the last window is dropped if it would start at or past i + pb: every "
                   "window must start inside the input or the begin padding.",
         formula="o = ceil((i + pb + pe - d*(k-1) - 1) / s) + 1; if (o-1)*s >= i + pb: o -= 1",
-        sources=_seed("002") + (TORCH_MAXPOOL, ONNX_MAXPOOL,
+        sources=(TORCH_MAXPOOL, ONNX_MAXPOOL,
                                 "https://github.com/pytorch/pytorch/issues/116420"),
         examples=(
             Example("pool_output_size(5, 2, stride=2, ceil_mode=True)", "3", "ceil keeps the partial window"),
@@ -233,7 +283,7 @@ _GEOMETRY = (
         section="Geometry", kind="geometry",
         statement="Pooling shrinks the spatial axes only; batch and channels pass through.",
         formula="y.shape = (N, C, *o)",
-        sources=_seed("000"),
+        sources=(CS231N, TORCH_MAXPOOL,),
         examples=(Example("ref.max_pool(np.zeros((2, 16, 5, 4)), kernel_shape=(2, 2), strides=(2, 2), "
                           'pads="VALID", dilations=(1, 1), ceil_mode=False).shape', "(2, 16, 2, 2)"),),
     ),
@@ -244,11 +294,11 @@ _GEOMETRY = (
         statement="Row-major NCHW storage runs W fastest, then H, C, N; channels-last results equal "
                   "channels-first ones after transposition.",
         formula="offset(n, c, h, w) = ((n*C + c)*H + h)*W + w",
-        sources=_seed("002"),
+        sources=(ONEDNN_FORMATS,),
         examples=(
-            Example("nchw_offset((1, 0, 0, 0), (2, 16, 5, 4))", "320", "seed 002: N starts at 320"),
-            Example("nchw_offset((1, 15, 4, 3), (2, 16, 5, 4))", "639", "seed 002: the last of 0..639"),
-            Example("nchw_offset((0, 1, 0, 0), (2, 16, 5, 4))", "20", "seed 002: C starts at 020"),
+            Example("nchw_offset((1, 0, 0, 0), (2, 16, 5, 4))", "320", "N starts at 320"),
+            Example("nchw_offset((1, 15, 4, 3), (2, 16, 5, 4))", "639", "the last of 0..639"),
+            Example("nchw_offset((0, 1, 0, 0), (2, 16, 5, 4))", "20", "C starts at 020"),
         ),
     ),
     Rule(
@@ -256,13 +306,13 @@ _GEOMETRY = (
         title="Invalid configurations raise",
         section="Geometry", kind="geometry",
         statement="An invalid configuration raises an error, never returns garbage: a channel "
-                  "mismatch (seed 004: x [1,1,28,28] with w [16,3,5,5]), C % g != 0, an output "
+                  "mismatch (x [1,1,28,28] with w [16,3,5,5]), C % g != 0, an output "
                   "size < 1, an output padding a >= max(s, d).",
         formula="C_in == w.shape[1] * g;  C_in % g == 0;  o >= 1;  a < max(s, d)",
-        sources=_seed("004") + (TORCH_CONV, TORCH_CONVT),
+        sources=(TORCH_CONV, TORCH_CONVT),
         examples=(
             Example(f"raises(lambda: ref.conv(np.zeros((1, 1, 28, 28)), np.zeros((16, 3, 5, 5)), {_C2}))",
-                    "'ValueError'", "seed 004: the weight does not match the input's channels"),
+                    "'ValueError'", "the weight does not match the input's channels"),
             Example("raises(lambda: conv_output_size(2, 5))", "'ValueError'"),
         ),
     ),
@@ -276,7 +326,7 @@ _VALUES = (
         statement="Deep learning's 'convolution' slides the kernel without flipping it "
                   "(cross-correlation); it equals true convolution with a spatially flipped kernel.",
         formula="y[t] = sum_m w[m] * x[t*s + m*d - pb]   (no flip)",
-        sources=_seed("001") + (TORCH_CONV,),
+        sources=(DL_BOOK,) + (TORCH_CONV,),
         examples=(Example(f"ref.conv(np.array([[[1., 2., 3.]]]), np.array([[[1., 0., -1.]]]), {_C1}).tolist()",
                           "[[[-2.0]]]", "1*1 + 2*0 + 3*(-1); a flipped kernel would give +2"),),
     ),
@@ -287,7 +337,7 @@ _VALUES = (
         statement="Strided, padded (asymmetric too), dilated and grouped convolution in 1-D, 2-D "
                   "and 3-D equals the float64 reference within the tolerance policy.",
         formula="y[n, o, t] = b[o] + sum_c sum_m w[o, c, m] * x~[n, g(o)*C_in/g + c, t*s + m*d - pb]",
-        sources=_seed("001", "002") + (TORCH_CONV, ONNX_CONV, STABLEHLO),
+        sources=(TORCH_CONV, ONNX_CONV, STABLEHLO),
         examples=(Example("ref.conv(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)), strides=(1, 1), "
                           "pads=((1, 1), (1, 1)), dilations=(1, 1), groups=1)[0, 0].tolist()",
                           "[[4.0, 6.0, 6.0, 4.0], [6.0, 9.0, 9.0, 6.0], [6.0, 9.0, 9.0, 6.0], [4.0, 6.0, 6.0, 4.0]]"),),
@@ -297,23 +347,23 @@ _VALUES = (
         title="Channels are summed",
         section="Values against the reference", kind="value",
         statement="Each output channel is the sum over input channels of per-channel "
-                  "correlations, plus bias (seed 001: a 5x5x3 input and a 3x3x3 filter give 3x3x1).",
+                  "correlations, plus bias (a 5x5x3 input and a 3x3x3 filter give 3x3x1).",
         formula="y[o] = b[o] + sum_c corr(x[c], w[o, c])",
-        sources=_seed("001"),
+        sources=(CS231N, TORCH_CONV,),
         examples=(Example(f"ref.conv(np.ones((1, 3, 5, 5)), np.ones((1, 3, 3, 3)), {_C2}).tolist()",
                           "[[[[27.0, 27.0, 27.0], [27.0, 27.0, 27.0], [27.0, 27.0, 27.0]]]]",
-                          "seed 001: 5x5x3 with 3x3x3 gives 3x3x1, each 3 channels x 9 taps"),),
+                          "5x5x3 with 3x3x3 gives 3x3x1, each 3 channels x 9 taps"),),
     ),
     Rule(
         id="conv.pointwise_is_matmul",
         title="1x1 conv is a per-pixel matrix product",
         section="Values against the reference", kind="value",
         statement="A 1x1 conv multiplies each pixel's channel vector by the (C_out, C_in) weight "
-                  "matrix (seed 003: five 1x1 filters take 6 channels to 5).",
+                  "matrix (five 1x1 filters take 6 channels to 5).",
         formula="y[n, :, h, w] = W @ x[n, :, h, w] + b",
-        sources=_seed("000", "001", "002", "003"),
+        sources=(NIN, CS231N,),
         examples=(Example(f"ref.conv(np.ones((1, 6, 4, 4)), np.ones((5, 6, 1, 1)), {_C2}).shape",
-                          "(1, 5, 4, 4)", "seed 003: W*H*6 to W*H*5"),),
+                          "(1, 5, 4, 4)", "W*H*6 to W*H*5"),),
     ),
     Rule(
         id="conv.full_kernel_is_dense",
@@ -322,7 +372,7 @@ _VALUES = (
         statement="A kernel the size of the unpadded input gives one output per filter: a fully "
                   "connected layer on the flattened input.",
         formula="k = i  =>  y[n, o] = <w[o].ravel(), x[n].ravel()> + b[o]",
-        sources=_seed("002"),
+        sources=(CS231N,),
         examples=(Example("conv_output_size(28, 28)", "1"),),
     ),
     Rule(
@@ -332,9 +382,9 @@ _VALUES = (
         statement="g groups equal g independent convs on consecutive channel slices, their outputs "
                   "concatenated in group order.",
         formula="conv(x, w, g) = concat_j conv(x[:, j*C_in/g:(j+1)*C_in/g], w[j*C_out/g:(j+1)*C_out/g])",
-        sources=_seed("001", "002") + (STABLEHLO,),
+        sources=(ALEXNET, TORCH_CONV,) + (STABLEHLO,),
         examples=(Example("conv_param_count((3, 3), 4, 2, groups=2, bias=False)", "36",
-                          "seed 002: 2 outputs each tied to 2 of 4 inputs, against 72 ungrouped"),),
+                          "2 outputs each tied to 2 of 4 inputs, against 72 ungrouped"),),
     ),
     Rule(
         id="conv.depthwise",
@@ -342,7 +392,7 @@ _VALUES = (
         section="Values against the reference", kind="value",
         statement="With g = C_in each channel is convolved with its own filters alone.",
         formula="g = C_in  =>  y[c*m + j] = corr(x[c], w[c*m + j, 0])",
-        sources=_seed("002"),
+        sources=(MOBILENET, TORCH_CONV,),
         examples=(Example("conv_param_count((3, 3), 3, 3, groups=3, bias=False)", "27"),),
     ),
     Rule(
@@ -350,11 +400,11 @@ _VALUES = (
         title="Depthwise separable conv",
         section="Values against the reference", kind="value",
         statement="A depthwise conv followed by a pointwise conv equals their composition and has "
-                  "C_in*k*k + C_in*C_out parameters (seed 002: 27 + 12 = 39 against 108).",
+                  "C_in*k*k + C_in*C_out parameters (27 + 12 = 39 against 108).",
         formula="params = prod(k)*C_in + C_in*C_out",
-        sources=_seed("001", "002"),
-        examples=(Example("depthwise_separable_param_count((3, 3), 3, 4)", "39", "seed 002: 27 + 12"),
-                  Example("conv_param_count((3, 3), 3, 4, bias=False)", "108", "seed 002: 3*3*3*4")),
+        sources=(MOBILENET,),
+        examples=(Example("depthwise_separable_param_count((3, 3), 3, 4)", "39", "27 + 12"),
+                  Example("conv_param_count((3, 3), 3, 4, bias=False)", "108", "3*3*3*4")),
     ),
     Rule(
         id="conv.spatially_separable",
@@ -364,10 +414,10 @@ _VALUES = (
                   "input with a 3x3 kernel it takes 72 multiplications against 81.",
         formula="w = outer(col, row)  =>  conv(x, w) = conv(conv(x, col), row);  "
                 "mults = o_h*i_w*k_h + o_h*o_w*k_w",
-        sources=_seed("002"),
-        examples=(Example("conv_multiplications((5, 5), (3, 3))", "81", "seed 002: 9 * 9"),
+        sources=(INCEPTION_V3,),
+        examples=(Example("conv_multiplications((5, 5), (3, 3))", "81", "9 * 9"),
                   Example("spatially_separable_multiplications((5, 5), (3, 3))", "72",
-                          "seed 002: 15*3 + 9*3")),
+                          "15*3 + 9*3")),
     ),
     Rule(
         id="conv.dilation_is_sparse_kernel",
@@ -376,7 +426,7 @@ _VALUES = (
         statement="Dilation d equals an undilated conv with d - 1 zeros inserted between the "
                   "kernel taps.",
         formula="conv(x, w, dilation=d) = conv(x, zero_insert(w, d))",
-        sources=_seed("002") + (DUMOULIN + ", section 5.1",),
+        sources=(DILATED,) + (DUMOULIN + ", section 5.1",),
         examples=(Example("ref.zero_insert(np.ones((1, 1, 2, 2)), (2, 2))[0, 0].tolist()",
                           "[[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 1.0]]"),),
     ),
@@ -395,11 +445,11 @@ _VALUES = (
         title="Conv is a sparse matrix product",
         section="Values against the reference", kind="value",
         statement="A conv is y = C @ vec(x) with C the unrolled sparse matrix of the kernel "
-                  "(seeds 001/002: a 3x3 kernel on a 4x4 input gives a 4x16 C).",
+                  "(a 3x3 kernel on a 4x4 input gives a 4x16 C).",
         formula="vec(conv(x, w)) = C(w) @ vec(x)",
-        sources=_seed("001", "002") + (DUMOULIN + ", chapter 4",),
+        sources=(DUMOULIN + ", chapter 4",),
         examples=(Example('ref.conv_matrix(np.ones((1, 1, 3, 3)), (1, 4, 4), strides=(1, 1), pads="VALID", '
-                          "dilations=(1, 1)).shape", "(4, 16)", "seeds 001, 002: the 4x16 matrix"),),
+                          "dilations=(1, 1)).shape", "(4, 16)", "the 4x16 matrix"),),
     ),
     Rule(
         id="conv.linearity",
@@ -407,7 +457,7 @@ _VALUES = (
         section="Values against the reference", kind="value",
         statement="Convolution is linear in its input (and bilinear in input and weight).",
         formula="conv(a*x + b*y, w) = a*conv(x, w) + b*conv(y, w)",
-        sources=(),
+        sources=(DL_BOOK,),
         examples=(Example(f"ref.conv(np.array([[[2., 4.]]]) - np.array([[[1., 1.]]]), np.array([[[1., 1.]]]), {_C1}).tolist()",
                           "[[[4.0]]]", "(2 + 4) - (1 + 1)"),),
     ),
@@ -418,7 +468,7 @@ _VALUES = (
         statement="Weight sharing: shifting the input by t*s (inside a zero margin) shifts the "
                   "output by t.",
         formula="conv(shift(x, t*s)) = shift(conv(x), t)",
-        sources=_seed("002"),
+        sources=(DL_BOOK,),
         examples=(
             Example(f"ref.conv(np.array([[[0., 1., 0., 0.]]]), np.array([[[1., 2.]]]), {_C1}).tolist()",
                     "[[[2.0, 1.0, 0.0]]]"),
@@ -433,13 +483,13 @@ _VALUES = (
         statement="A transposed conv equals: insert s - 1 zeros between input elements, pad "
                   "d*(k-1) - pb at the begin and d*(k-1) - pe + a at the end, flip the kernel "
                   "spatially and swap its in/out axes, then a unit-stride conv with dilation d "
-                  "(seed 002's steps; JAX's conv_transpose without transpose_kernel skips the flip).",
+                  "(JAX's conv_transpose without transpose_kernel skips the flip).",
         formula="convT(x, w) = conv(pad(zero_insert(x, s), (d*(k-1)-pb, d*(k-1)-pe+a)), "
                 "swap_io(flip(w)), stride=1, dilation=d)",
-        sources=_seed("002") + (DUMOULIN + ", relationships 12-14", STABLEHLO),
+        sources=(DUMOULIN + ", relationships 12-14", STABLEHLO),
         examples=(Example("ref.pad(ref.zero_insert(np.ones((1, 1, 3, 3)), (2, 2)), ((1, 1), (1, 1))).shape",
                           "(1, 1, 7, 7)",
-                          "seed 002: s=2, p=1, k=3: 1 zero between, k-p-1 = 1 around; a 3x3 conv "
+                          "s=2, p=1, k=3: 1 zero between, k-p-1 = 1 around; a 3x3 conv "
                           "then gives 5x5"),),
     ),
     Rule(
@@ -447,13 +497,13 @@ _VALUES = (
         title="Transposed conv is C transposed",
         section="Values against the reference", kind="value",
         statement="A transposed conv multiplies by C.T for the C of conv.matrix_form: it restores "
-                  "the input's shape, not its values (seed 001: 2x2 back to 4x4).",
+                  "the input's shape, not its values (2x2 back to 4x4).",
         formula="vec(convT(y, w)) = C(w).T @ vec(y)",
-        sources=_seed("001", "002") + (DUMOULIN + ", chapter 4",),
+        sources=(DUMOULIN + ", chapter 4",),
         examples=(Example('(ref.conv_matrix(np.ones((1, 1, 3, 3)), (1, 4, 4), strides=(1, 1), pads="VALID", '
                           "dilations=(1, 1)).T @ np.ones(4)).reshape(4, 4).tolist()",
                           "[[1.0, 2.0, 2.0, 1.0], [2.0, 4.0, 4.0, 2.0], [2.0, 4.0, 4.0, 2.0], [1.0, 2.0, 2.0, 1.0]]",
-                          "seed 001: a 2x2 map of ones back to 4x4"),),
+                          "a 2x2 map of ones back to 4x4"),),
     ),
     Rule(
         id="conv_transpose.adjoint",
@@ -475,7 +525,7 @@ _VALUES = (
                   "framework whose transposed conv is not the gradient of its conv (a missing "
                   "kernel flip) fails here.",
         formula="convT(dy, w) = d<conv(x, w), dy>/dx",
-        sources=("PyTorch OpInfo tests", "JAX lax tests"),
+        sources=("PyTorch OpInfo tests, https://github.com/pytorch/pytorch/blob/main/torch/testing/_internal/common_methods_invocations.py", "JAX lax tests, https://github.com/jax-ml/jax/blob/main/tests/lax_autodiff_test.py"),
         examples=(Example(f"ref.vjp('conv', (np.array([[[1., 2., 3.]]]), np.array([[[1., -1.]]])), "
                           f"np.array([[[1., 1.]]]), {_C1})[0].tolist()", "[[[1.0, 0.0, -1.0]]]",
                           "the conv_transpose.adjoint example again"),),
@@ -486,9 +536,9 @@ _VALUES = (
         section="Values against the reference", kind="value",
         statement="Max pooling with strides, padding, dilation and ceil mode equals the reference.",
         formula="y[t] = max_m x~[t*s + m*d - pb],  x~ = -inf outside the input",
-        sources=_seed("000", "002") + (TORCH_MAXPOOL, ONNX_MAXPOOL),
+        sources=(TORCH_MAXPOOL, ONNX_MAXPOOL),
         examples=(Example(f"ref.max_pool(np.array([[[1., 5., 3.]]]), kernel_shape=(3,), strides=(1,), {_MP1}).tolist()",
-                          "[[[5.0]]]", "seed 000"),),
+                          "[[[5.0]]]"),),
     ),
     Rule(
         id="pool.avg_matches_reference",
@@ -496,7 +546,7 @@ _VALUES = (
         section="Values against the reference", kind="value",
         statement="Average pooling with strides, padding and ceil mode equals the reference.",
         formula="y[t] = sum_m x~[t*s + m - pb] / divisor(t)",
-        sources=_seed("000", "002") + (TORCH_AVGPOOL, ONNX_AVGPOOL),
+        sources=(TORCH_AVGPOOL, ONNX_AVGPOOL),
         examples=(Example("ref.avg_pool(np.array([[[1., 2., 3., 4.]]]), kernel_shape=(2,), strides=(2,), "
                           'pads="VALID", ceil_mode=False, count_include_pad=True).tolist()', "[[[1.5, 3.5]]]"),),
     ),
@@ -518,7 +568,7 @@ _VALUES = (
                   "mode clipped to the padded extent); False divides by the number of input "
                   "elements. Defaults differ: PyTorch True, ONNX False, TF/Keras always False.",
         formula="divisor(t) = |window(t) ∩ [-pb, i + pe)| if count_include_pad else |window(t) ∩ [0, i)|",
-        sources=_seed("000") + (TORCH_AVGPOOL, ONNX_AVGPOOL, TF_PADDING),
+        sources=(TORCH_AVGPOOL, ONNX_AVGPOOL, TF_PADDING),
         examples=(
             Example("ref.avg_pool(np.arange(6.).reshape(1, 1, 6), kernel_shape=(3,), strides=(3,), pads=((1, 1),), "
                     "ceil_mode=True, count_include_pad=True).round(6).tolist()", "[[[0.333333, 3.0, 2.5]]]",
@@ -542,12 +592,12 @@ _VALUES = (
         id="pool.max_window_permutation",
         title="Max ignores order inside a window",
         section="Values against the reference", kind="value",
-        statement="A max over a window ignores the order of its elements (seed 000: (1, 5, 3) and "
+        statement="A max over a window ignores the order of its elements ((1, 5, 3) and "
                   "its shift (0, 1, 5) both give 5).",
         formula="max(P x) = max(x) for any permutation P of a window",
-        sources=_seed("000", "002"),
+        sources=(DL_BOOK, ONNX_MAXPOOL,),
         examples=(Example(f"[ref.max_pool(np.array([[v]]), kernel_shape=(3,), strides=(1,), {_MP1}).item() "
-                          "for v in ([1., 5., 3.], [0., 1., 5.])]", "[5.0, 5.0]", "seed 000"),),
+                          "for v in ([1., 5., 3.], [0., 1., 5.])]", "[5.0, 5.0]"),),
     ),
     Rule(
         id="pool.global_average",
@@ -556,7 +606,7 @@ _VALUES = (
         statement="Global average pooling is the spatial mean, and an average pool whose kernel is "
                   "the input size.",
         formula="gap(x)[n, c] = mean(x[n, c]) = avg_pool(x, kernel_shape=x.shape[2:])",
-        sources=_seed("002") + ("https://onnx.ai/onnx/operators/onnx__GlobalAveragePool.html",),
+        sources=(NIN,) + ("https://onnx.ai/onnx/operators/onnx__GlobalAveragePool.html",),
         examples=(Example("ref.global_avg_pool(np.arange(8.).reshape(1, 2, 2, 2))[:, :, 0, 0].tolist()",
                           "[[1.5, 5.5]]"),),
     ),
@@ -566,11 +616,11 @@ _VALUES = (
         section="Values against the reference", kind="value",
         statement="Adaptive pooling bin j covers [floor(j*I/O), ceil((j+1)*I/O)); spatial pyramid "
                   "pooling with 4x4, 2x2 and 1x1 bins gives (16+4+1)*C features for any input "
-                  "size (seed 002: 21*256).",
+                  "size (21*256).",
         formula="bin j = [floor(j*I/O), ceil((j+1)*I/O));  SPP length = C * sum(prod(bins))",
-        sources=_seed("002") + ("https://pytorch.org/docs/stable/generated/torch.nn.AdaptiveAvgPool2d.html",),
+        sources=(SPP,) + ("https://pytorch.org/docs/stable/generated/torch.nn.AdaptiveAvgPool2d.html",),
         examples=(Example("adaptive_bins(5, 3)", "((0, 2), (1, 4), (3, 5))", "bins overlap by one"),
-                  Example("spp_feature_length(256)", "5376", "seed 002: (16 + 4 + 1) * 256")),
+                  Example("spp_feature_length(256)", "5376", "(16 + 4 + 1) * 256")),
     ),
     Rule(
         id="pool.max_unpool",
@@ -580,7 +630,7 @@ _VALUES = (
                   "elsewhere; for non-overlapping windows it equals the max-pool VJP applied to the "
                   "pooled values.",
         formula="unpool(y, idx)[idx[t]] = y[t], 0 elsewhere; size (i-1)*s - pb - pe + k",
-        sources=_seed("000") + ("https://pytorch.org/docs/stable/generated/torch.nn.MaxUnpool2d.html",),
+        sources=(UNPOOLING,) + ("https://pytorch.org/docs/stable/generated/torch.nn.MaxUnpool2d.html",),
         examples=(Example('ref.max_unpool(np.array([[[5.]]]), np.array([[[1]]]), kernel_shape=(3,), strides=(3,), '
                           'pads="VALID").tolist()', "[[[0.0, 5.0, 0.0]]]"),),
     ),
@@ -590,7 +640,7 @@ _VALUES = (
         section="Values against the reference", kind="value",
         statement="Nearest upsampling by an integer factor r repeats each pixel r times per axis.",
         formula="y[..., h] = x[..., h // r]",
-        sources=_seed("000", "004") + ("https://pytorch.org/docs/stable/generated/torch.nn.functional.interpolate.html",),
+        sources=("https://pytorch.org/docs/stable/generated/torch.nn.functional.interpolate.html",),
         examples=(Example("ref.upsample_nearest(np.array([[[1., 2.]]]), scale_factors=(2,)).tolist()",
                           "[[[1.0, 1.0, 2.0, 2.0]]]"),),
     ),
@@ -600,7 +650,7 @@ _VALUES = (
         section="Values against the reference", kind="value",
         statement="Pixel shuffle maps (C*r*r, H, W) to (C, H*r, W*r), ONNX DepthToSpace in CRD mode.",
         formula="y[n, c, h*r + i, w*r + j] = x[n, c*r*r + i*r + j, h, w]",
-        sources=_seed("000", "004") + ("https://pytorch.org/docs/stable/generated/torch.nn.PixelShuffle.html",),
+        sources=(SUBPIXEL,) + ("https://pytorch.org/docs/stable/generated/torch.nn.PixelShuffle.html",),
         examples=(Example("ref.pixel_shuffle(np.arange(4.).reshape(1, 4, 1, 1), upscale_factor=2)[0, 0].tolist()",
                           "[[0.0, 1.0], [2.0, 3.0]]"),),
     ),
@@ -614,7 +664,7 @@ _GRADIENTS = (
         statement="The max-pool VJP puts each window's upstream gradient on that window's argmax "
                   "only; the other elements get 0; the total is preserved.",
         formula="dx[j] = sum_{t: argmax(t) = j} dy[t];  sum(dx) = sum(dy)",
-        sources=_seed("002") + (STABLEHLO + " (select_and_scatter)",),
+        sources=(STABLEHLO + " (select_and_scatter)",),
         examples=(Example(f"ref.max_pool_vjp(np.array([[[1., 5., 3., 2.]]]), np.array([[[10., 20.]]]), "
                           f"kernel_shape=(2,), strides=(2,), {_MP1}).tolist()", "[[[0.0, 10.0, 20.0, 0.0]]]"),),
     ),
@@ -657,7 +707,7 @@ _GRADIENTS = (
                   "count_include_pad=False and non-overlapping windows covering the input the "
                   "total is preserved.",
         formula="dx[j] = sum_{t: j in window(t)} dy[t] / divisor(t)",
-        sources=_seed("002"),
+        sources=(DL_BOOK_BACKPROP, TORCH_AVGPOOL,),
         examples=(Example("ref.avg_pool_vjp(np.zeros((1, 1, 4)), np.array([[[4., 8.]]]), kernel_shape=(2,), "
                           'strides=(2,), pads="VALID", ceil_mode=False, count_include_pad=True).tolist()',
                           "[[[2.0, 2.0, 4.0, 4.0]]]"),),
@@ -669,7 +719,7 @@ _GRADIENTS = (
         statement="The VJP of conv with respect to its input is the transposed conv of dy with the "
                   "same weight.",
         formula="dx = convT(dy, w; s, pads, d, g, a = roundtrip padding)",
-        sources=(),
+        sources=(DUMOULIN + ", chapter 4", DL_BOOK),
         examples=(Example(f"ref.vjp('conv', (np.array([[[1., 2., 3.]]]), np.array([[[1., -1.]]])), "
                           f"np.array([[[1., 1.]]]), {_C1})[0].tolist()", "[[[1.0, 0.0, -1.0]]]"),),
     ),
@@ -680,7 +730,7 @@ _GRADIENTS = (
         statement="The VJP of conv with respect to its weight is the correlation of the padded "
                   "input with dy.",
         formula="dw[o, c, m] = sum_{n, t} dy[n, o, t] * x~[n, g(o)*C_in/g + c, t*s + m*d - pb]",
-        sources=(),
+        sources=(DL_BOOK,),
         examples=(Example(f"ref.vjp('conv', (np.array([[[1., 2., 3.]]]), np.array([[[1., -1.]]])), "
                           f"np.array([[[1., 1.]]]), {_C1})[1].tolist()", "[[[3.0, 5.0]]]",
                           "dw[m] = x[m] + x[m + 1]"),),
@@ -692,7 +742,7 @@ _GRADIENTS = (
         statement="ReLU'(x) is 1 for x > 0 and 0 for x < 0; the value at exactly 0 is each "
                   "framework's convention (0 or 1), reported.",
         formula="relu'(x) = [x > 0] away from 0;  relu'(0) in {0, 1}",
-        sources=_seed("002"),
+        sources=(TORCH_KINKS,),
         examples=(Example("ref.relu_vjp(np.array([-1., 0., 2.]), np.ones(3)).tolist()", "[0.0, 0.0, 1.0]",
                           "the reference takes 0 at 0"),),
     ),
@@ -705,7 +755,7 @@ _GRADIENTS = (
                   "mean), recorded per framework.",
         formula="leaky' = 1 or alpha; relu6' = [0 < x < 6]; elu' = 1 or alpha*e^x; at a kink: "
                 "left, right or mean",
-        sources=_seed("002"),
+        sources=(TORCH_KINKS,),
         examples=(Example("ref.leaky_relu_vjp(np.array([-1., 0., 1.]), np.ones(3), alpha=0.01).tolist()",
                           "[0.01, 0.01, 1.0]"),
                   Example("ref.relu6_vjp(np.array([0., 3., 6.]), np.ones(3)).tolist()", "[0.0, 1.0, 0.0]")),
@@ -715,9 +765,9 @@ _GRADIENTS = (
         title="Sigmoid derivative is at most 1/4",
         section="Gradients", kind="gradient",
         statement="sigma' = sigma*(1 - sigma) <= 0.25, the maximum at 0: why deep sigmoid "
-                  "networks see vanishing gradients (seed 002).",
+                  "networks see vanishing gradients.",
         formula="sigma'(x) = sigma(x)*(1 - sigma(x)) <= sigma'(0) = 1/4",
-        sources=_seed("002"),
+        sources=(GLOROT,),
         examples=(Example("ref.sigmoid_vjp(np.array([0.]), np.ones(1)).item()", "0.25"),),
     ),
     Rule(
@@ -726,7 +776,7 @@ _GRADIENTS = (
         section="Gradients", kind="gradient",
         statement="The softmax VJP is s * (dy - sum(dy * s)) along the axis.",
         formula="dx = s * (dy - sum(dy * s, axis))",
-        sources=(),
+        sources=(BHH,),
         examples=(Example("ref.softmax_vjp(np.array([0., 0.]), np.array([1., 0.]), axis=0).tolist()",
                           "[0.25, -0.25]"),),
     ),
@@ -738,9 +788,9 @@ _STABILITY = (
         title="Softmax is shift invariant",
         section="Numerical stability", kind="stability",
         statement="Adding a constant to every logit leaves softmax unchanged (why subtracting the "
-                  "maximum M is safe, seed 002).",
+                  "maximum M is safe).",
         formula="softmax(x + c) = softmax(x)",
-        sources=_seed("002") + (BHH,),
+        sources=(BHH,),
         examples=(Example("ref.softmax(np.array([1001., 1002.]), axis=0).tolist() == "
                           "ref.softmax(np.array([1., 2.]), axis=0).tolist()", "True"),),
     ),
@@ -751,7 +801,7 @@ _STABILITY = (
         statement="Logits near the dtype's maximum give finite probabilities that sum to 1; a "
                   "naive exp overflows past 88.7 in float32 and 11.1 in float16 and returns NaN.",
         formula="softmax(x) = exp(x - M) / sum(exp(x - M)),  M = max(x)",
-        sources=_seed("002") + (BHH,),
+        sources=(BHH,),
         examples=(Example("ref.softmax(np.array([800., 1., 1.]), axis=0).tolist()", "[1.0, 0.0, 0.0]"),),
     ),
     Rule(
@@ -769,7 +819,7 @@ _STABILITY = (
         section="Numerical stability", kind="stability",
         statement="Softmax outputs lie in [0, 1], sum to 1 along the axis and keep the logits' order.",
         formula="0 <= s_j <= 1;  sum_j s_j = 1;  x_i < x_j => s_i <= s_j",
-        sources=(),
+        sources=(BHH,),
         examples=(Example("round(float(ref.softmax(np.array([1., 2., 3.]), axis=0).sum()), 12)", "1.0"),),
     ),
     Rule(
@@ -779,7 +829,7 @@ _STABILITY = (
         statement="A -inf logit gets exactly 0 probability; a row of all -inf is each framework's "
                   "convention (NaN or 0), reported.",
         formula="x_j = -inf => s_j = 0;  all -inf => NaN or 0",
-        sources=(),
+        sources=(BHH, _torch_doc("Softmax")),
         examples=(Example("ref.softmax(np.array([0., -np.inf]), axis=0).tolist()", "[1.0, 0.0]"),
                   Example("bool(np.isnan(ref.softmax(np.array([-np.inf, -np.inf]), axis=0)).all())", "True",
                           "the reference gives NaN (0/0)")),
@@ -791,7 +841,7 @@ _STABILITY = (
         statement="log_softmax(x) == x - logsumexp(x), and stays finite where log(softmax(x)) "
                   "gives -inf (x = [0, -1000]).",
         formula="log_softmax(x) = x - M - log(sum(exp(x - M)))",
-        sources=_seed("002") + (BHH,),
+        sources=(BHH,),
         examples=(Example("ref.log_softmax(np.array([0., -1000.]), axis=0).tolist()", "[0.0, -1000.0]",
                           "log(softmax) would give [0, -inf]"),),
     ),
@@ -803,7 +853,7 @@ _STABILITY = (
                   "sigma(-x) = 1 - sigma(x); the stable split is 1/(1+e^-x) for x >= 0 and "
                   "e^x/(1+e^x) for x < 0.",
         formula="sigma(x) = 1/(1 + e^-x) if x >= 0 else e^x/(1 + e^x)",
-        sources=_seed("002"),
+        sources=(STABLE_SIGMOID, _torch_doc("Sigmoid"),),
         examples=(Example("ref.sigmoid(np.array([-1000., 0., 1000.])).tolist()", "[0.0, 0.5, 1.0]"),),
     ),
     Rule(
@@ -812,7 +862,7 @@ _STABILITY = (
         section="Numerical stability", kind="value",
         statement="ReLU is max(0, x).",
         formula="relu(x) = max(0, x)",
-        sources=_seed("002"),
+        sources=(_torch_doc("ReLU"),),
         examples=(Example("ref.relu(np.array([-2., 0., 3.])).tolist()", "[0.0, 0.0, 3.0]"),),
     ),
     Rule(
@@ -822,7 +872,7 @@ _STABILITY = (
         statement="Leaky ReLU has slope alpha below 0 (PyTorch and ONNX default 0.01, tf.nn 0.2, "
                   "Keras 0.3).",
         formula="leaky_relu(x) = x if x >= 0 else alpha*x",
-        sources=_seed("002"),
+        sources=(_torch_doc("LeakyReLU"),),
         examples=(Example("ref.leaky_relu(np.array([-2., 3.]), alpha=0.01).tolist()", "[-0.02, 3.0]"),),
     ),
     Rule(
@@ -831,7 +881,7 @@ _STABILITY = (
         section="Numerical stability", kind="value",
         statement="ReLU6 clips to [0, 6].",
         formula="relu6(x) = min(max(0, x), 6)",
-        sources=_seed("002"),
+        sources=(_torch_doc("ReLU6"),),
         examples=(Example("ref.relu6(np.array([-1., 3., 7.])).tolist()", "[0.0, 3.0, 6.0]"),),
     ),
     Rule(
@@ -840,7 +890,7 @@ _STABILITY = (
         section="Numerical stability", kind="value",
         statement="ELU is x above 0 and alpha*(e^x - 1) below, saturating at -alpha.",
         formula="elu(x) = x if x > 0 else alpha*(e^x - 1)",
-        sources=_seed("002"),
+        sources=(ELU_PAPER, _torch_doc("ELU"),),
         examples=(Example("ref.elu(np.array([-1000., 0., 2.]), alpha=1.0).tolist()", "[-1.0, 0.0, 2.0]"),),
     ),
     Rule(
@@ -850,7 +900,7 @@ _STABILITY = (
         statement="tanh is odd, lies in (-1, 1) (reaching +-1 only by rounding), and equals "
                   "2*sigma(2x) - 1.",
         formula="tanh(-x) = -tanh(x);  tanh(x) = 2*sigma(2x) - 1",
-        sources=_seed("002"),
+        sources=(_torch_doc("Tanh"),),
         examples=(Example("round(ref.tanh(np.array([0.5])).item() - (2 * ref.sigmoid(np.array([1.0])).item() - 1), 15)",
                           "0.0"),),
     ),
@@ -864,26 +914,26 @@ _ARITHMETIC = (
         statement="A conv layer has k_h*k_w*(C_in/g)*C_out weights plus C_out biases; it equals "
                   "the parameter count of the frameworks' conv layers.",
         formula="params = prod(k) * (C_in/g) * C_out + C_out",
-        sources=_seed("002"),
-        examples=(Example("conv_param_count((5, 5), 3, 16)", "1216", "seed 004's w [16, 3, 5, 5] with bias"),),
+        sources=(CS231N,),
+        examples=(Example("conv_param_count((5, 5), 3, 16)", "1216", "w [16, 3, 5, 5] with bias"),),
     ),
     Rule(
         id="params.inception",
         title="Inception parameter counts",
         section="Arithmetic of architectures", kind="arithmetic",
-        statement="1x1 reductions shrink an Inception branch (seed 003: 387072 parameters naive, "
-                  "163328 with 1x1 reductions; seed 002: 16896 against 41472).",
+        statement="1x1 reductions shrink an Inception branch (387072 parameters naive on "
+                  "28x28x192, 163328 with 1x1 reductions; 16896 against 41472 for 3x3 from 96 to 48).",
         formula="sum of conv_param_count over the branch's convs, without bias",
-        sources=_seed("002", "003"),
+        sources=(INCEPTION,),
         examples=(
             Example("sum(conv_param_count((k, k), 192, c, bias=False) for k, c in [(1, 64), (3, 128), (5, 32)])",
-                    "387072", "seed 003: naive module on 28x28x192"),
+                    "387072", "naive module on 28x28x192"),
             Example("sum(conv_param_count((k, k), i, o, bias=False) for k, i, o in [(1, 192, 64), (1, 192, 96), "
                     "(1, 192, 16), (3, 96, 128), (5, 16, 32), (1, 192, 32)])", "163328",
-                    "seed 003: with 1x1 reductions"),
+                    "with 1x1 reductions"),
             Example("conv_param_count((1, 1), 96, 32, bias=False) + conv_param_count((3, 3), 32, 48, bias=False)",
-                    "16896", "seed 002: 3072 + 13824"),
-            Example("conv_param_count((3, 3), 96, 48, bias=False)", "41472", "seed 002: without the 1x1"),
+                    "16896", "3072 + 13824"),
+            Example("conv_param_count((3, 3), 96, 48, bias=False)", "41472", "without the 1x1"),
         ),
     ),
     Rule(
@@ -894,7 +944,7 @@ _ARITHMETIC = (
                   "strides per layer, padding aside; it equals the support of one output's input "
                   "gradient.",
         formula="r_0 = 1;  r_k = r_{k-1} + (ke_k - 1) * prod(s_1 .. s_{k-1})",
-        sources=_seed("002") + (DISTILL_RF,),
+        sources=(DISTILL_RF,),
         examples=(Example("receptive_field([(3, 1), (3, 1)])", "5", "two 3x3 convs see 5x5 (VGG)"),
                   Example("receptive_field([(3, 1), (3, 1), (3, 1)])", "7"),
                   Example("receptive_field([(3, 2), (3, 2), (3, 1, 2)])", "23", "1 + 2*1 + 2*2 + 4*4: the dilated 5-tap layer sits above two stride-2 layers")),
@@ -905,18 +955,18 @@ _ARITHMETIC = (
         section="Arithmetic of architectures", kind="arithmetic",
         statement="Three 3x3 convs at rate 2 on 17x17: the last layer's pixel sees 13x13 of "
                   "layer 1 and 9x9 of layer 2, with gaps: every other row and column is never "
-                  "used, and the usage counts grow towards the centre (seed 002's 1 + 2 + 3 = 6).",
+                  "used, and the usage counts grow towards the centre (1 + 2 + 3 = 6).",
         formula="counts_below = convolve(counts_above, dilated taps) per axis; 2-D = outer product",
-        sources=_seed("002"),
+        sources=(HDC_PAPER,),
         examples=(
             Example("[c.shape for c in dilated_usage_counts(3, [2, 2, 2])]",
-                    "[(13, 13), (9, 9), (5, 5), (1, 1)]", "seed 002: 13x13 of layer 1, 9x9 of layer 2"),
+                    "[(13, 13), (9, 9), (5, 5), (1, 1)]", "13x13 of layer 1, 9x9 of layer 2"),
             Example("dilated_usage_counts(3, [2, 2, 2], ndim=1)[0].tolist()",
                     "[1, 0, 3, 0, 6, 0, 7, 0, 6, 0, 3, 0, 1]", "1 + 2 + 3 = 6 at the third used column"),
             Example("int((dilated_usage_counts(3, [2, 2, 2])[0] > 0).sum())", "49",
                     "49 of the 169 pixels in view are used"),
             Example("int((dilated_usage_counts(3, [1, 2, 3])[0] > 0).sum())", "169",
-                    "seed 002: rates 1, 2, 3 use every pixel"),
+                    "rates 1, 2, 3 use every pixel"),
         ),
     ),
     Rule(
@@ -928,12 +978,12 @@ _ARITHMETIC = (
                   "not necessary). K=3, r=[1, 2, 5] is good; r=[1, 2, 9] is not; rates with a "
                   "common factor > 1 (r=[2, 4, 8]) leave holes.",
         formula="M_2 <= K",
-        sources=_seed("002") + (HDC_PAPER,),
+        sources=(HDC_PAPER,),
         examples=(
-            Example("hdc_m2([1, 2, 5])", "2", "seed 002: M_2 = 2 <= 3, good"),
-            Example("hdc_m2([1, 2, 9])", "5", "seed 002: M_2 = 5 > 3, not"),
+            Example("hdc_m2([1, 2, 5])", "2", "M_2 = 2 <= 3, good"),
+            Example("hdc_m2([1, 2, 9])", "5", "M_2 = 5 > 3, not"),
             Example("int((dilated_usage_counts(3, [2, 4, 8], ndim=1)[0] == 0).sum())", "14",
-                    "seed 002: r = [2, 4, 8] never uses the 14 odd offsets"),
+                    "r = [2, 4, 8] never uses the 14 odd offsets"),
         ),
     ),
 )

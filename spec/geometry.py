@@ -13,7 +13,7 @@ from .arguments import check_int, check_pad_pair, check_pads, per_axis
 def effective_kernel(k: int, *, dilation: int = 1) -> int:
     """The dilated extent `ke = k + (k-1)*(d-1) = d*(k-1) + 1` [conv.effective_kernel].
 
-    Source: seed 002 (3x3 at rate 2 covers 5x5); Dumoulin & Visin rel. 15.
+    A 3x3 kernel at rate 2 covers 5x5. Source: Dumoulin & Visin, arXiv:1603.07285, rel. 15.
     """
     k = check_int("k", k, at_least=1, what="kernel size")
     d = check_int("dilation", dilation, at_least=1)
@@ -40,8 +40,9 @@ def _too_small(o, i, k, s, pb, pe, d):
 def conv_output_size(i: int, k: int, *, stride: int = 1, pads=(0, 0), dilation: int = 1) -> int:
     """`o = floor((i + pb + pe - d*(k-1) - 1) / s) + 1` [conv.output_size].
 
-    Floors when the division is not exact: seed 003's (10-3+0)/2+1 = 4.5 gives 4.
-    Sources: seeds 000, 002, 003; Dumoulin & Visin rel. 6 and 15; PyTorch Conv2d docs.
+    Floors when the division is not exact: (10-3+0)/2+1 = 4.5 gives 4.
+    Sources: Dumoulin & Visin, arXiv:1603.07285, rel. 6 and 15; PyTorch Conv2d docs;
+    https://cs231n.github.io/convolutional-networks/.
     Raises ValueError when the output would be empty (o < 1).
     """
     i, k, s, d, pb, pe = _padded_extent(i, k, stride, pads, dilation)
@@ -62,7 +63,7 @@ def pool_output_size(
     "Sliding windows that would start in the right padded region are ignored"). Like both
     sources, only that last window is dropped: with pads > k // 2, which PyTorch rejects, floor
     mode itself has windows wholly in the end padding.
-    Sources: seed 002 (Caffe rounds up); PyTorch MaxPool2d docs; ONNX MaxPool.
+    Caffe rounds up. Sources: PyTorch MaxPool2d docs; ONNX MaxPool.
     """
     i, k, s, d, pb, pe = _padded_extent(i, k, stride, pads, dilation)
     span = i + pb + pe - d * (k - 1) - 1
@@ -81,7 +82,8 @@ def conv_transpose_output_size(
 
     Seed 002: s=2, p=1, k=3 takes 3x3 to 5x5. The output padding `a` must be smaller than
     `max(s, d)` (PyTorch: "output padding must be smaller than either stride or dilation").
-    Sources: seed 002; Dumoulin & Visin rel. 8-14; PyTorch ConvTranspose2d; ONNX ConvTranspose.
+    Sources: Dumoulin & Visin, arXiv:1603.07285, rel. 8-14; PyTorch ConvTranspose2d; ONNX
+    ConvTranspose.
     """
     i, k, s, d, pb, pe = _padded_extent(i, k, stride, pads, dilation)
     a = check_int("output_padding", output_padding, at_least=0)

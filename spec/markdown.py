@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .catalogue import RULES, SECTIONS, Rule
+from .catalogue import RULES, SECTIONS, SYMBOLS, Rule
 
 HEADER = """\
 # The cnnspec rule catalogue
@@ -10,7 +10,7 @@ HEADER = """\
 Generated from `cnnspec.spec.RULES` by `cnnspec rules --markdown`; do not edit by hand.
 Each rule has a stable id, a statement, its formula, its sources, and worked examples: Python
 expressions over `cnnspec.spec` (`ref` is `cnnspec.spec.reference`) with the value the spec
-gives. The seeds are the notes in `shared/seeds/`.
+gives. Every source is a page, a paper or an issue a reader can open.
 """
 
 
@@ -26,8 +26,15 @@ def rule_markdown(rule: Rule) -> str:
     return "\n".join(lines)
 
 
+def symbols_markdown() -> str:
+    """The table of SYMBOLS: what the letters of the formulas mean."""
+    rows = [f"| `{'`, `'.join(n.strip() for n in names.split(','))}` | {meaning} |"
+            for names, meaning in SYMBOLS]
+    return "\n".join(["## Symbols", "", "| symbol | meaning |", "|---|---|", *rows, ""])
+
+
 def spec_markdown() -> str:
-    parts = [HEADER]
+    parts = [HEADER, symbols_markdown()]
     for number, section in enumerate(SECTIONS, start=1):
         rules = [rule for rule in RULES.values() if rule.section == section]
         parts.append(f"## {number}. {section} ({len(rules)} rules)\n")

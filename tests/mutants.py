@@ -232,7 +232,7 @@ class IgnoresMemoryLayout(Mutant):
 
 
 class AcceptsChannelMismatch(Mutant):
-    """Conv that recycles input channels when the weight expects another count (seed 004)."""
+    """Conv that recycles input channels when the weight expects another count."""
 
     def conv(self, x, w, b=None, *, strides, pads, dilations, groups):
         x = np.asarray(x)

@@ -79,7 +79,7 @@ def test_seed_002_gridding_numbers():
     assert [c.shape for c in counts[:2]] == [(13, 13), (9, 9)]
     layer1, layer2 = counts[0], counts[1]
     assert (layer1[1::2, :] == 0).all() and (layer1[:, 1::2] == 0).all()  # the gaps
-    # a layer-1 pixel used by layer-2 pixels used 1, 2 and 3 times is used 6 times (seed 002)
+    # a layer-1 pixel used by layer-2 pixels used 1, 2 and 3 times is used 6 times
     assert dilated_usage_counts(3, [2, 2, 2], ndim=1)[0][4] == 1 + 2 + 3
     assert layer2.max() == 9 and layer1.max() == 49
     assert (dilated_usage_counts(3, [1, 2, 3])[0] > 0).all()
@@ -117,7 +117,7 @@ def test_conv_param_count_counts_the_weight_and_bias_arrays(kernel, g, cin_per, 
 
 
 def test_seed_parameter_counts():
-    """[params.inception, conv.depthwise_separable] seeds 002 and 003, exactly."""
+    """[params.inception, conv.depthwise_separable] the worked numbers, exactly."""
     naive = [((1, 1), 192, 64), ((3, 3), 192, 128), ((5, 5), 192, 32)]
     reduced = [((1, 1), 192, 64), ((1, 1), 192, 96), ((1, 1), 192, 16), ((3, 3), 96, 128),
                ((5, 5), 16, 32), ((1, 1), 192, 32)]
@@ -139,7 +139,7 @@ def count_products(input_shape, kernel_shape):
 @settings(max_examples=300)
 @given(st.integers(1, 6), st.integers(1, 6), st.integers(0, 6), st.integers(0, 6))
 def test_multiplication_counts(kh, kw, extra_h, extra_w):
-    """[conv.spatially_separable] kx1 then 1xk against kxk (seed 002: 72 against 81)."""
+    """[conv.spatially_separable] kx1 then 1xk against kxk (72 against 81)."""
     i_h, i_w = kh + extra_h, kw + extra_w
     assert conv_multiplications((i_h, i_w), (kh, kw)) == count_products((i_h, i_w), (kh, kw))
     first = count_products((i_h, i_w), (kh, 1))
@@ -170,7 +170,7 @@ def test_seed_nchw_offsets_and_spp():
 
 @pytest.mark.parametrize("h, w", [(13, 13), (7, 9), (4, 4), (30, 17)])
 def test_spp_length_is_independent_of_the_input_size(h, w):
-    """[pool.adaptive_bins] seed 002: 4x4, 2x2, 1x1 bins over 256 maps."""
+    """[pool.adaptive_bins] 4x4, 2x2, 1x1 bins over 256 maps."""
     x = np.ones((1, 256, h, w))
     features = np.concatenate([ref.adaptive_max_pool(x, output_size=b).reshape(-1)
                                for b in [(4, 4), (2, 2), (1, 1)]])

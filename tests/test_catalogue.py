@@ -108,7 +108,7 @@ def test_cli_explain_shows_formula_sources_and_computed_example():
     shown = cnnspec("explain", "pool.output_size.ceil")
     assert shown.returncode == 0
     assert RULES["pool.output_size.ceil"].formula in shown.stdout
-    assert "seeds/002_eea706ff89147747.txt" in shown.stdout
+    assert "Symbols:\n  i, o " in shown.stdout and "  pb, pe, p " in shown.stdout
     assert "pytorch/issues/116420" in shown.stdout
     assert ">>> pool_output_size(9, 4, stride=4, pads=(2, 2), ceil_mode=True)\n  3" in shown.stdout
 
@@ -125,3 +125,27 @@ def test_cli_explain_unknown_id_is_one_line_with_the_closest_ids():
 def test_cli_usage_errors_exit_2():
     assert cnnspec().returncode == 2
     assert cnnspec("frobnicate").returncode == 2
+
+
+def test_every_source_is_something_a_reader_can_open():
+    """A URL, an arXiv id or a DOI: never a file outside the repository."""
+    for rule in RULES.values():
+        assert rule.sources, rule.id
+        for source in rule.sources:
+            assert re.search(r"https?://|arXiv:\d{4}\.\d{4,5}|doi:10\.", source), (rule.id, source)
+    texts = [text for rule in RULES.values() for text in
+             (rule.statement, rule.formula, *rule.sources, *(e.note for e in rule.examples))]
+    assert not [text for text in texts if re.search(r"\bseeds?\b", text)]
+
+
+def test_every_letter_of_the_formulas_is_defined():
+    from cnnspec.spec.catalogue import SYMBOLS, symbols_in
+
+    defined = {name.strip() for names, _ in SYMBOLS for name in names.split(",")}
+    for rule in RULES.values():
+        letters = set(re.findall(r"(?<![A-Za-z_.0-9-])([A-Za-z](?:_[A-Za-z0-9]+)?)(?![A-Za-z(])",
+                                 rule.formula))
+        indexed = {x for x in letters if re.fullmatch(r"[A-Za-z]_[ijk0-9]", x) and x[0] in defined}
+        missing = letters - defined - indexed - {"e"}  # x_j: element j of x; e: Euler's number
+        assert not missing, (rule.id, missing)
+    assert symbols_in("o = floor((i + pb) / s)")[0][0] == "i, o"

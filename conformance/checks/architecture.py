@@ -35,7 +35,7 @@ def a_conv_has_exactly_the_counted_parameters(op, layer, dtype):
                     conv_param_count(kernel, c_in, c_out, groups=groups))
 
 
-INCEPTION = {  # seed 003 on a 28x28x192 input; the counts do not depend on the spatial size
+INCEPTION = {  # on a 28x28x192 input; the counts do not depend on the spatial size
     "naive": ([(1, 192, 64), (3, 192, 128), (5, 192, 32)], 387072),
     "with 1x1 reductions": ([(1, 192, 64), (1, 192, 96), (1, 192, 16), (3, 96, 128),
                              (5, 16, 32), (1, 192, 32)], 163328),
@@ -92,7 +92,7 @@ def stacked_dilated_convs_use_the_seed_counts(op, rates):
 @check("dilation.hdc", rates=st.lists(st.integers(1, 9), min_size=2, max_size=4).map(
     lambda r: (1, *r)))
 def hdc_designs_leave_no_holes(op, rates):
-    """M_2 <= K implies every input in the field is used (seed 002: [1, 2, 5] yes, [1, 2, 9] no)."""
+    """M_2 <= K implies every input in the field is used ([1, 2, 5] yes, [1, 2, 9] no)."""
     grad = _input_gradient_of_one_output(op, [(3, 1, r) for r in rates])
     holes = int((grad == 0).sum())
     if hdc_m2(rates) <= 3:

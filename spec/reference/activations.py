@@ -1,6 +1,6 @@
 """float64 reference softmax, log-softmax and activations, in their stable forms, with VJPs.
 
-Stable forms (seed 002; Blanchard, Higham & Higham 2021): softmax subtracts the row maximum
+Stable forms (Blanchard, Higham & Higham 2021, doi:10.1093/imanum/draa038): softmax subtracts the row maximum
 (`softmax(x) = exp(x - M) / sum(exp(x - M))`); log-softmax is `x - M - log(sum(exp(x - M)))`,
 never `log(softmax(x))`; sigmoid is `1/(1+e^-x)` for x >= 0 and `e^x/(1+e^x)` for x < 0.
 Conventions of the reference, where rules allow several: a row of all `-inf` gives NaN from

@@ -65,7 +65,7 @@ def pad(x: np.ndarray, pads, value: float = 0.0) -> np.ndarray:
 def zero_insert(x: np.ndarray, strides) -> np.ndarray:
     """Inserts `s - 1` zeros between neighbours along each spatial axis: length `(i-1)*s + 1`.
 
-    Transposed conv's first step (seed 002: "fill s-1 rows and columns of zeros between the
+    Transposed conv's first step ("fill s-1 rows and columns of zeros between the
     elements"), StableHLO's `lhs_dilation`; on a kernel it turns dilation into a sparse kernel.
     """
     x = np.asarray(x)
