@@ -140,6 +140,16 @@ def check_profile(profile: str) -> None:
         raise UsageError(f"--profile {profile!r}: the profiles are {', '.join(PROFILES)}")
 
 
+def check_names(adapter_refs) -> None:
+    """Each adapter is known, its framework installed, its module or file there: without
+    importing any of them; a UsageError otherwise."""
+    try:
+        for ref in adapter_refs:
+            check_adapter(ref)
+    except AdapterError as error:
+        raise UsageError(str(error)) from None
+
+
 def check_invocation(adapter_refs, *, profile: str, prefixes=(), device: str | None = None):
     """What can be wrong with a run, checked before any rule runs; a UsageError (one line)
     otherwise: the profile, the --rule prefixes, each adapter (known, its framework installed,
@@ -148,9 +158,8 @@ def check_invocation(adapter_refs, *, profile: str, prefixes=(), device: str | N
     a device; another is built to find its deviations file."""
     check_profile(profile)
     select_rules(prefixes)
+    check_names(adapter_refs)
     try:
-        for ref in adapter_refs:
-            check_adapter(ref)
         for ref in adapter_refs:
             if device is None and ref in BUILTIN:
                 builtin_deviations(ref)
@@ -192,14 +201,13 @@ def seed_for(profile: str, seed: int | None) -> int | None:
     return seed
 
 
-def unfinished(adapter_ref: str, rows, *, profile: str, seed, device, started=None,
-               duration_s: float = 0.0, info: dict | None = None, jobs: int = 0) -> Results:
-    """The results of an adapter whose run was cut short (Ctrl-C): the rows that came back,
-    marked partial; the adapter is named by its reference when it never got loaded."""
-    info = info or {"name": adapter_ref, "framework": adapter_ref, "version": "unknown",
-                    "device": device or "cpu"}
-    suite = suite_info(adapter_ref, profile=profile, seed=seed, device=device,
-                       started=started or now(), duration_s=duration_s, partial=True, jobs=jobs)
+def unfinished(adapter_ref: str, rows, *, profile: str, seed, device) -> Results:
+    """The results of an adapter whose run was cut short (Ctrl-C) before the runner gathered
+    them: the rows that came back, marked partial, the adapter named by its reference."""
+    info = {"name": adapter_ref, "framework": adapter_ref, "version": "unknown",
+            "device": device or "cpu"}
+    suite = suite_info(adapter_ref, profile=profile, seed=seed, device=device, started=now(),
+                       duration_s=0.0, partial=True)
     return Results(adapter=info, suite=suite, rules=list(rows))
 
 

@@ -40,8 +40,8 @@ from cnnspec.reports.results import Results, RuleResult
 from . import probe, threads
 from .deviations import for_adapter
 from .registry import all_checks
-from .runner import (UsageError, adapter_info, check_invocation, now, run_rule, select_rules,
-                     suite_info)
+from .runner import (UsageError, adapter_info, check_names, check_profile, now, run_rule,
+                     select_rules, suite_info)
 
 # Seconds per rule of each built-in adapter on the ci profile (benchmarks/suite_speed.py, 2-core
 # CPU, JAX with a cold compilation cache): the costliest adapters get a worker first, so that
@@ -191,7 +191,8 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
     """Runs the suite on each adapter in worker processes; `report(adapter_ref, row)` sees each
     row as it comes. {adapter_ref: Results} in the order of `adapter_refs` (after Ctrl-C, only
     the adapters that started), rows in catalogue order."""
-    check_invocation(adapter_refs, profile=profile, prefixes=prefixes)
+    check_profile(profile)
+    check_names(adapter_refs)
     rule_ids = select_rules(prefixes)
     settings = dict(profile=profile, seed=seed, timeout=timeout)
     context = multiprocessing.get_context("spawn")
