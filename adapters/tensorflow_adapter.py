@@ -33,6 +33,12 @@ def _tf():
     return tf
 
 
+# TF's channels-last layout names. Pooling is given it explicitly: without data_format, a 3-d
+# tf.nn.max_pool or avg_pool records data_format=None, and its eager gradient then fails in
+# nn_grad (AttributeError: 'NoneType' object has no attribute 'decode'; TF 2.21).
+_LAYOUT = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
+
+
 def _zero(pads):
     return not isinstance(pads, str) and all(p == (0, 0) for p in pads)
 
@@ -220,9 +226,8 @@ class TensorflowAdapter(ElementwiseOps):
             padding = "VALID"
         else:  # 2-d only (supports)
             padding = [[0, 0], *map(list, pads), [0, 0]]
-        if ndim == 2:
-            return tf.nn.max_pool2d(x, list(kernel_shape), list(strides), padding)
-        return tf.nn.max_pool(x, list(kernel_shape), list(strides), padding)
+        return tf.nn.max_pool(x, list(kernel_shape), list(strides), padding,
+                              data_format=_LAYOUT[ndim])
 
     def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
         return self._out(self._max_pool(self._in(x), kernel_shape, strides, pads, dilations,
@@ -238,7 +243,8 @@ class TensorflowAdapter(ElementwiseOps):
 
     def _avg_pool(self, x, kernel_shape, strides, pads, ceil_mode, count_include_pad):
         padding = "SAME" if pads == "SAME_UPPER" else "VALID"
-        return self.tf.nn.avg_pool(x, list(kernel_shape), list(strides), padding)
+        return self.tf.nn.avg_pool(x, list(kernel_shape), list(strides), padding,
+                                   data_format=_LAYOUT[len(x.shape) - 2])
 
     def avg_pool(self, x, *, kernel_shape, strides, pads, ceil_mode, count_include_pad):
         return self._out(self._avg_pool(self._in(x), kernel_shape, strides, pads, ceil_mode,

@@ -2,7 +2,7 @@
 
     [[deviation]]
     rule = "pool.output_size.ceil"
-    when = { ceil_mode = true }          # the failing call's parameters (and "dtype"), optional
+    when = { ceil_mode = true }          # the failing call's parameters, "dtype", "spatial_axes"
     observed = "TF pooling has no ceil mode"
     kind = "documented convention"       # or "bug"
     evidence = "https://..."             # a docs page or an issue
@@ -59,10 +59,11 @@ CONDITIONS = {"window_without_input": _window_without_input,
 # What a check attaches to its failures (keywords of `Probe.fail` and `expect_*` beyond their
 # own), which `when` may name too; a test keeps this list in step with the checks.
 FACTS = ("case", "explicit_pads", "layers", "rates", "shift", "tap")
-# Every key `when` takes: the op, the input's dtype, any keyword of the protocol's ops, the
-# facts and the conditions. Any other key is a typo, which would never match.
-WHEN_KEYS = ("op", "dtype", *dict.fromkeys(k for keys in OPS.values() for k in keys), *FACTS,
-             *CONDITIONS)
+# Every key `when` takes: the op, the input's dtype and number of spatial axes (its ndim - 2),
+# any keyword of the protocol's ops, the facts and the conditions. Any other key is a typo,
+# which would never match.
+WHEN_KEYS = ("op", "dtype", "spatial_axes", *dict.fromkeys(k for keys in OPS.values() for k in keys),
+             *FACTS, *CONDITIONS)
 KINDS = ("documented convention", "bug")
 ENTRY_KEYS = ("rule", "when", "observed", "kind", "evidence")
 
@@ -84,6 +85,7 @@ class Deviation:
         facts = {"op": call.op, **call.params, **(data or {})}
         if first is not None:
             facts["dtype"] = np.asarray(first).dtype.name
+            facts["spatial_axes"] = np.ndim(first) - 2
         for key, value in self.when.items():
             if key in CONDITIONS:
                 if CONDITIONS[key](call) != value:

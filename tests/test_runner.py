@@ -397,3 +397,13 @@ def test_results_files_get_the_permissions_of_any_new_file(tmp_path):
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == (tmp_path / "mode.html").stat().st_mode & 0o777
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_when_can_name_the_number_of_spatial_axes():
+    import numpy as np
+
+    from cnnspec.conformance.deviations import Deviation
+    from cnnspec.conformance.failures import Call
+    entry = Deviation("grad.max_pool.ties", "o", "bug", "https://e", {"spatial_axes": 3})
+    assert entry.matches(Call("max_pool", (np.zeros((1, 1, 2, 2, 2)),), {}))
+    assert not entry.matches(Call("max_pool", (np.zeros((1, 1, 2, 2)),), {}))
