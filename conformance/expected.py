@@ -13,6 +13,16 @@ from cnnspec.spec import reference as ref
 from .tolerance import Tolerance, policy
 
 
+def representable(want, dtype) -> np.ndarray:
+    """The float64 reference where `dtype` can hold it, and +-inf where correct rounding to
+    `dtype` overflows (IEEE 754, 4.3: a result past the largest finite number rounds to
+    infinity), e.g. leaky_relu(-max, alpha=1.5) in float32."""
+    want = np.asarray(want, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        rounded = want.astype(dtype).astype(np.float64)
+    return np.where(np.isinf(rounded) & np.isfinite(want), rounded, want)
+
+
 def conv(x, w, b, params) -> tuple[np.ndarray, np.ndarray, Tolerance]:
     expected = ref.conv(x, w, b, **params)
     scale = ref.conv(np.abs(x.astype(np.float64)), np.abs(w.astype(np.float64)),

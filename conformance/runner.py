@@ -124,7 +124,7 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
     else:
         result.message = "; ".join(reasons) or "unsupported"
     result.examples = state.examples
-    if state.conventions:
+    if state.conventions and result.status != "fail":  # seen before a failure: not a verdict
         result.convention = "; ".join(sorted(state.conventions))
     matched = {id(entry) for entry, _ in state.deviated}
     stale = [d for d in state.deviations if id(d) not in matched and result.status != "fail"]

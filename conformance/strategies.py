@@ -184,6 +184,49 @@ def pool_case(x, op="max_pool", **params) -> PoolCase:
     return PoolCase(x, params, x.shape[:2] + out)
 
 
+class OnAxis(NamedTuple):
+    """Arrays reduced along `axis` (as the call spells it: non-negative or negative), and the
+    same arrays with that axis last (`last`), on which the reference and the tolerances work."""
+
+    arrays: tuple
+    axis: int
+    last: tuple
+
+    @property
+    def x(self):
+        return self.arrays[0]
+
+    def back(self, got) -> np.ndarray:
+        """An output of the adapter with the reduction axis last again."""
+        return np.moveaxis(np.asarray(got), self.axis, -1)
+
+
+def on_last_axis(*arrays) -> OnAxis:
+    """Pinned arrays (for `@example`) reduced along their last axis."""
+    return OnAxis(arrays, -1, arrays)
+
+
+@st.composite
+def on_an_axis(draw, arrays, *, extra_axes=True):
+    """`arrays` (a strategy of one array or a tuple of equal shapes, reduced along the last
+    axis) with up to SOFTMAX_MAX_EXTRA_AXES more axes of size 1 or 2 (the values repeated) and
+    the reduction axis moved to any position, spelled either way."""
+    from .domains import SOFTMAX_MAX_EXTRA_AXES
+
+    drawn = draw(arrays)
+    drawn = drawn if isinstance(drawn, tuple) else (drawn,)
+    rows, n = drawn[0].shape[:-1], drawn[0].shape[-1]
+    extra = tuple(draw(st.lists(st.integers(1, 2), max_size=SOFTMAX_MAX_EXTRA_AXES))
+                  if extra_axes else ())
+    shape = (*rows, *extra, n)
+    last = tuple(np.broadcast_to(a.reshape((*rows, *(1,) * len(extra), n)), shape).copy()
+                 for a in drawn)
+    position = draw(st.integers(0, len(shape) - 1))
+    axis = position - len(shape) if draw(st.booleans()) else position
+    return OnAxis(tuple(np.ascontiguousarray(np.moveaxis(a, -1, position)) for a in last),
+                  axis, last)
+
+
 @st.composite
 def logits(draw, *, dtype=None, min_len=1, max_len=8, rows=3, style=None):
     """Softmax inputs `(rows, n)` with the axis last; styles add huge, very negative, -inf."""

@@ -268,6 +268,59 @@ class AdaptiveBinsFloorBothEnds(Mutant):
         return y.astype(x.dtype)
 
 
+class LeakyReluIgnoresAlpha(Mutant):
+    """leaky_relu with the common default slope 0.01 whatever alpha says."""
+
+    def leaky_relu(self, x, *, alpha):
+        return super().leaky_relu(x, alpha=0.01)
+
+
+class EluIgnoresAlpha(Mutant):
+    """ELU with alpha fixed at 1, as tf.nn.elu, without saying so in `supports`."""
+
+    def elu(self, x, *, alpha):
+        return super().elu(x, alpha=1.0)
+
+
+class LeakyReluAlphaInFloat16(Mutant):
+    """leaky_relu that rounds alpha to float16 first, whatever the input's dtype."""
+
+    def leaky_relu(self, x, *, alpha):
+        return super().leaky_relu(x, alpha=float(np.float16(alpha)))
+
+
+class SoftmaxOnLastAxis(Mutant):
+    """softmax along the last axis whatever `axis` says."""
+
+    def softmax(self, x, *, axis):
+        return super().softmax(x, axis=-1)
+
+
+class LogSoftmaxReadsOnlyNegativeAxes(Mutant):
+    """log_softmax that takes a non-negative axis as counted from the end."""
+
+    def log_softmax(self, x, *, axis):
+        return super().log_softmax(x, axis=axis if axis < 0 else -1 - axis)
+
+
+class SoftmaxGradientOnLastAxis(Mutant):
+    """The softmax VJP along the last axis whatever `axis` says."""
+
+    def vjp(self, op, args, cotangent, **params):
+        if op == "softmax":
+            params = {**params, "axis": -1}
+        return super().vjp(op, args, cotangent, **params)
+
+
+class EluGradientIgnoresAlpha(Mutant):
+    """ELU's derivative below 0 as e^x, forgetting alpha."""
+
+    def vjp(self, op, args, cotangent, **params):
+        if op == "elu":
+            params = {**params, "alpha": 1.0}
+        return super().vjp(op, args, cotangent, **params)
+
+
 MUTANTS = {
     "NoKernelFlip": "conv_transpose.zero_insert_flip",
     "FlippedKernelConv": "conv.cross_correlation",
@@ -289,4 +342,11 @@ MUTANTS = {
     "AcceptsChannelMismatch": "invalid.rejected",
     "SoftmaxGradientWithoutTheSum": "grad.softmax",
     "AdaptiveBinsFloorBothEnds": "pool.adaptive_bins",
+    "LeakyReluIgnoresAlpha": "activation.leaky_relu",
+    "EluIgnoresAlpha": "activation.elu",
+    "LeakyReluAlphaInFloat16": "activation.leaky_relu",
+    "SoftmaxOnLastAxis": "softmax.simplex",
+    "LogSoftmaxReadsOnlyNegativeAxes": "log_softmax.stability",
+    "SoftmaxGradientOnLastAxis": "grad.softmax",
+    "EluGradientIgnoresAlpha": "grad.kinks",
 }

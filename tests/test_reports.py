@@ -144,7 +144,7 @@ def test_a_worse_row_quotes_the_new_failure_and_its_reproducer(tmp_path):
     worse, headline, *rest = shown.stdout.splitlines()[1:]
     assert worse.startswith("WORSE") and worse.endswith("softmax.overflow  pass -> fail")
     assert headline.strip() == failure["message"].splitlines()[0]
-    assert headline.strip().startswith("softmax(x)=") and rest[0].strip() == "reproducer:"
+    assert headline.strip().startswith("softmax(x, axis=-1)=") and rest[0].strip() == "reproducer:"
     assert "adapter = load('tests/mutants.py:NaiveSoftmax')" in shown.stdout
 
 

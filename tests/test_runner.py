@@ -294,7 +294,7 @@ def test_a_failure_reads_in_the_grammar_and_its_reproducer_replays_it():
     row = run(adapter("NaiveSoftmax", "mutants.py"), prefixes=["softmax.overflow"]).rules[0]
     assert row.status == "fail"
     headline = row.message.splitlines()[0]
-    assert headline.startswith("softmax(x)=[") and "but should be finite where the reference is"
+    assert headline.startswith("softmax(x, axis=-1)=[") and "but should be finite where the reference is"
     assert headline.endswith("[softmax.overflow: softmax(axis=-1)]")
     replay = subprocess.run([sys.executable, "-c", row.reproducer], capture_output=True,
                             text=True, cwd=TESTS, check=False)

@@ -11,7 +11,9 @@ from cnnspec.spec import reference as ref
 
 from .. import expected
 from ..registry import check
-from ..strategies import activation_inputs, as_dtype, conv_cases, dtypes, pool_cases, seeds, values
+from ..domains import alphas
+from ..strategies import (activation_inputs, as_dtype, conv_cases, dtypes, on_an_axis, pool_cases,
+                          seeds, values)
 from ..tolerance import policy
 
 
@@ -122,39 +124,47 @@ def relu_derivative_is_a_step_with_a_convention_at_zero(op, dtype):
         op.fail("relu'(0)", float(dx[2]), "0 or 1")
 
 
-def _kink(op, name, value, left, right, dtype):
-    """`value` is the left or right derivative at a kink, or their mean, in `dtype`."""
+def _kink(op, name, value, left, right, dtype, left_name=None):
+    """`value` is the left or right derivative at a kink, or their mean, in `dtype`; the
+    convention names the side (the left value by `left_name` when given, e.g. "alpha"). Where
+    both sides round to one value there is no side to record."""
     eps = policy("transcendental", dtype).bound(np.ones(1), 0.0)[0]
     candidates = {"left": left, "right": right, "mean": (left + right) / 2}
+    rounded = {side: float(np.asarray(c).astype(as_dtype(dtype))) for side, c in candidates.items()}
     for side, candidate in candidates.items():
-        rounded = float(np.asarray(candidate).astype(as_dtype(dtype)))
-        if abs(value - rounded) <= eps * abs(rounded):
-            op.convention(f"{name} = {candidate:g} ({side})")
+        if abs(value - rounded[side]) <= eps * abs(rounded[side]):
+            if rounded["left"] != rounded["right"]:
+                shown = left_name if side == "left" and left_name else f"{candidate:g}"
+                op.convention(f"{name} = {shown} ({side})")
             return
     op.fail(name, float(value), f"{left:g}, {right:g} or their mean")
 
 
-@check("grad.kinks", x=activation_inputs(dtype="float32"), dtype=dtypes())
-def activation_derivatives_follow_their_formulas_and_pick_a_side_at_kinks(op, x, dtype):
+@check("grad.kinks", x=activation_inputs(dtype="float32"), dtype=dtypes(), alpha=alphas())
+def activation_derivatives_follow_their_formulas_and_pick_a_side_at_kinks(op, x, dtype, alpha):
     with np.errstate(over="ignore"):
         x = x.astype(as_dtype(dtype))
     x = np.where(np.isfinite(x.astype(np.float64)), x, 0).astype(x.dtype)
     away = (x.astype(np.float64) != 0) & (x.astype(np.float64) != 6)
     tol = policy("transcendental", dtype)
-    for name, params, reference in [("leaky_relu", {"alpha": 0.01}, ref.leaky_relu_vjp),
+    kinks = np.array([[[0.0, 6.0]]]).astype(as_dtype(dtype))
+    for name, params, reference in [("leaky_relu", {"alpha": alpha}, ref.leaky_relu_vjp),
                                     ("relu6", {}, ref.relu6_vjp),
-                                    ("elu", {"alpha": 1.0}, ref.elu_vjp)]:
+                                    ("elu", {"alpha": alpha}, ref.elu_vjp)]:
+        if op.supports(name, x, vjp=True, **params) is not True:
+            continue  # e.g. an elu without alpha: the other two are still checked
         dx = _unit_vjp(op, name, x, **params)
         want = reference(x, np.ones_like(x, dtype=np.float64), **params)
-        op.expect_close(dx[away], want[away], tol, quantity=f"{name}'(x)")
-    kinks = np.array([[[0.0, 6.0]]]).astype(as_dtype(dtype))
-    leaky = _unit_vjp(op, "leaky_relu", kinks, alpha=0.01)[0, 0]
-    relu6 = _unit_vjp(op, "relu6", kinks)[0, 0]
-    elu = _unit_vjp(op, "elu", kinks, alpha=1.0)[0, 0]
-    _kink(op, "leaky_relu'(0)", leaky[0], 0.01, 1.0, dtype)
-    _kink(op, "relu6'(0)", relu6[0], 0.0, 1.0, dtype)
-    _kink(op, "relu6'(6)", relu6[1], 1.0, 0.0, dtype)
-    _kink(op, "elu'(0)", elu[0], 1.0, 1.0, dtype)
+        op.expect_close(dx[away], want[away], tol, quantity=f"{name}'(x) (alpha={alpha!r})"
+                        if params else f"{name}'(x)")
+        at = _unit_vjp(op, name, kinks, **params)[0, 0]
+        if name == "leaky_relu":
+            _kink(op, "leaky_relu'(0)", at[0], alpha, 1.0, dtype, left_name="alpha")
+        elif name == "relu6":
+            _kink(op, "relu6'(0)", at[0], 0.0, 1.0, dtype)
+            _kink(op, "relu6'(6)", at[1], 1.0, 0.0, dtype)
+        else:
+            _kink(op, "elu'(0)", at[0], alpha, 1.0, dtype, left_name="alpha")
 
 
 @check("grad.sigmoid.bounded", x=activation_inputs())
@@ -177,13 +187,15 @@ def softmax_gradients(draw):
     return values(rng, shape, dtype, "normal"), values(rng, shape, dtype, "integers")
 
 
-@check("grad.softmax", call=softmax_gradients())
-def softmax_vjp_is_s_times_dy_minus_its_mean(op, call):
-    x, dy = call
-    (dx,) = op.vjp("softmax", (x,), dy, axis=-1)
+@check("grad.softmax", case=on_an_axis(softmax_gradients()))
+def softmax_vjp_is_s_times_dy_minus_its_mean(op, case):
+    x, dy = case.last
+    (dx,) = op.vjp("softmax", (case.arrays[0],), case.arrays[1], axis=case.axis)
+    dx = case.back(dx)
     want = ref.softmax_vjp(x, dy, axis=-1)
     dy64 = np.abs(dy.astype(np.float64))
     s = ref.softmax(x, axis=-1)  # the terms of s * (dy - sum(dy * s)), s with its own error
     scale = (s * (dy64 + (s * dy64).sum(axis=-1, keepdims=True))
              + dy64.max() * expected.softmax_scale(x))
-    op.expect_close(dx, want, expected.softmax_tolerance(x), scale=scale, quantity="dx")
+    op.expect_close(dx, want, expected.softmax_tolerance(x), scale=scale,
+                    quantity=f"dx (axis={case.axis})")

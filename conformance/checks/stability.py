@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from cnnspec.spec import reference as ref
 
 from .. import expected
+from ..domains import alphas
 from ..registry import check
-from ..strategies import activation_inputs, as_dtype, dtypes, logits, seeds
+from ..strategies import activation_inputs, as_dtype, dtypes, logits, on_an_axis, on_last_axis, seeds
 from ..tolerance import policy
 
 SOFTMAX_ROWS = {  # pinned rows of rules.md
@@ -19,14 +20,18 @@ SOFTMAX_ROWS = {  # pinned rows of rules.md
 }
 
 
-def _softmax_matches(op, x, name="softmax"):
-    got = getattr(op, name)(x, axis=-1)
+def _softmax_matches(op, case, name="softmax"):
+    """The adapter's softmax (or log_softmax) of `case` along its axis, against the reference;
+    returned in float64 with the axis last."""
+    x = case.last[0]
+    got = case.back(getattr(op, name)(case.x, axis=case.axis))
     want = getattr(ref, name)(x, axis=-1)
     scale = (expected.softmax_scale if name == "softmax" else expected.log_softmax_scale)(x)
     finite = np.isfinite(got.astype(np.float64))[np.isfinite(want)]
-    op.expect_true(f"{name}(x)", got.astype(np.float64).tolist(), "finite where the reference is",
-                   bool(finite.all()))
-    op.expect_close(got, want, expected.softmax_tolerance(x), scale=scale)
+    op.expect_true(f"{name}(x, axis={case.axis})", got.astype(np.float64).tolist(),
+                   "finite where the reference is", bool(finite.all()))
+    op.expect_close(got, want, expected.softmax_tolerance(x), scale=scale,
+                    quantity=f"{name}(x, axis={case.axis})")
     return got.astype(np.float64)
 
 
@@ -39,49 +44,51 @@ def shifted_logits(draw):
     return x.astype(as_dtype(dtype)), (x + shift).astype(as_dtype(dtype))
 
 
-@check("softmax.shift_invariance", call=shifted_logits())
-def softmax_ignores_a_constant_shift(op, call):
-    x, shifted = call
-    base = op.softmax(x, axis=-1)
-    op.expect_close(op.softmax(shifted, axis=-1), ref.softmax(x, axis=-1),
-                    expected.softmax_tolerance(x), scale=expected.softmax_scale(x),
-                    quantity="softmax(x + c)")
-    op.expect_close(base, ref.softmax(x, axis=-1), expected.softmax_tolerance(x),
-                    scale=expected.softmax_scale(x))
+@check("softmax.shift_invariance", case=on_an_axis(shifted_logits()))
+def softmax_ignores_a_constant_shift(op, case):
+    x, shifted = case.last
+    want = ref.softmax(x, axis=-1)
+    tol, scale = expected.softmax_tolerance(x), expected.softmax_scale(x)
+    base = case.back(op.softmax(case.x, axis=case.axis))
+    moved = case.back(op.softmax(case.arrays[1], axis=case.axis))
+    op.expect_close(moved, want, tol, scale=scale, quantity=f"softmax(x + c, axis={case.axis})")
+    op.expect_close(base, want, tol, scale=scale, quantity=f"softmax(x, axis={case.axis})")
 
 
-@check("softmax.overflow", x=logits(style="huge"),
-       examples=[{"x": SOFTMAX_ROWS["overflow"]}])
-def softmax_survives_logits_near_the_dtype_maximum(op, x):
-    got = _softmax_matches(op, x)
-    op.expect_close(got.sum(axis=-1), np.ones(x.shape[0]), expected.softmax_tolerance(x),
-                    quantity="sum(softmax(x))")
+@check("softmax.overflow", case=on_an_axis(logits(style="huge")),
+       examples=[{"case": on_last_axis(SOFTMAX_ROWS["overflow"])}])
+def softmax_survives_logits_near_the_dtype_maximum(op, case):
+    got = _softmax_matches(op, case)
+    op.expect_close(got.sum(axis=-1), np.ones(got.shape[:-1]),
+                    expected.softmax_tolerance(case.last[0]), quantity="sum(softmax(x))")
 
 
-@check("softmax.underflow", x=logits(style="negative"),
-       examples=[{"x": SOFTMAX_ROWS["underflow"]}])
-def softmax_survives_very_negative_logits(op, x):
-    got = _softmax_matches(op, x)
-    op.expect_close(got.sum(axis=-1), np.ones(x.shape[0]), expected.softmax_tolerance(x),
-                    quantity="sum(softmax(x))")
+@check("softmax.underflow", case=on_an_axis(logits(style="negative")),
+       examples=[{"case": on_last_axis(SOFTMAX_ROWS["underflow"])}])
+def softmax_survives_very_negative_logits(op, case):
+    got = _softmax_matches(op, case)
+    op.expect_close(got.sum(axis=-1), np.ones(got.shape[:-1]),
+                    expected.softmax_tolerance(case.last[0]), quantity="sum(softmax(x))")
 
 
-@check("softmax.simplex", x=logits())
-def softmax_lies_on_the_simplex_and_keeps_the_order(op, x):
-    got = _softmax_matches(op, x)
+@check("softmax.simplex", case=on_an_axis(logits()))
+def softmax_lies_on_the_simplex_and_keeps_the_order(op, case):
+    got = _softmax_matches(op, case)
     op.expect_true("min(softmax(x))", float(got.min()), ">= 0", bool((got >= 0).all()))
     op.expect_true("max(softmax(x))", float(got.max()), "<= 1", bool((got <= 1).all()))
-    xs = x.astype(np.float64)
-    for row in range(x.shape[0]):
-        order = np.argsort(xs[row], kind="stable")
-        ordered = got[row][order]
-        strictly_less = np.diff(xs[row][order]) > 0
+    n = got.shape[-1]
+    xs = case.last[0].astype(np.float64).reshape(-1, n)
+    for row, out in zip(xs, got.reshape(-1, n)):
+        order = np.argsort(row, kind="stable")
+        ordered = out[order]
+        strictly_less = np.diff(row[order]) > 0
         op.expect_true("softmax order", ordered.tolist(), "non-decreasing with x",
                        bool((np.diff(ordered)[strictly_less] >= 0).all()))
 
 
 @st.composite
 def masked_logits(draw):
+    """Two rows: row 0 with some -inf (not all), row 1 all -inf; the -inf mask of row 0."""
     dtype = draw(dtypes())
     rng = np.random.default_rng(draw(seeds()))
     n = draw(st.integers(2, 6))
@@ -90,15 +97,16 @@ def masked_logits(draw):
     masked[0, 0] = False  # row 0 keeps a finite logit; row 1 is all -inf
     x[0][masked[0]] = -np.inf
     x[1] = -np.inf
-    return x.astype(as_dtype(dtype)), masked[0]
+    return x.astype(as_dtype(dtype))
 
 
-@check("softmax.neg_inf", call=masked_logits())
-def minus_infinity_gets_exactly_zero(op, call):
-    x, masked = call
-    got = op.softmax(x, axis=-1).astype(np.float64)
+@check("softmax.neg_inf", case=on_an_axis(masked_logits(), extra_axes=False))
+def minus_infinity_gets_exactly_zero(op, case):
+    x = case.last[0]
+    masked = np.isneginf(x[0].astype(np.float64))
+    got = case.back(op.softmax(case.x, axis=case.axis)).astype(np.float64)
     op.expect_close(got[0], ref.softmax(x[:1], axis=-1)[0], expected.softmax_tolerance(x),
-                    scale=expected.softmax_scale(x[:1])[0])
+                    scale=expected.softmax_scale(x[:1])[0], quantity=f"softmax(x, axis={case.axis})")
     op.expect_true("softmax(-inf)", got[0][masked].tolist(), "exactly 0",
                    bool((got[0][masked] == 0).all()))
     row = got[1]
@@ -110,9 +118,10 @@ def minus_infinity_gets_exactly_zero(op, call):
         op.fail("softmax(all -inf)", row.tolist(), "all NaN or all 0")
 
 
-@check("log_softmax.stability", x=logits(), examples=[{"x": SOFTMAX_ROWS["log_of_softmax"]}])
-def log_softmax_is_x_minus_logsumexp(op, x):
-    _softmax_matches(op, x, name="log_softmax")
+@check("log_softmax.stability", case=on_an_axis(logits()),
+       examples=[{"case": on_last_axis(SOFTMAX_ROWS["log_of_softmax"])}])
+def log_softmax_is_x_minus_logsumexp(op, case):
+    _softmax_matches(op, case, name="log_softmax")
 
 
 @check("sigmoid.stability", x=activation_inputs())
@@ -127,34 +136,40 @@ def sigmoid_is_finite_bounded_and_symmetric(op, x):
 
 
 ACTIVATIONS = [
-    ("activation.relu", "relu", {}, "exact"),
-    ("activation.leaky_relu", "leaky_relu", {"alpha": 0.01}, "transcendental"),
-    ("activation.relu6", "relu6", {}, "exact"),
-    ("activation.elu", "elu", {"alpha": 1.0}, "transcendental"),
-    ("activation.tanh", "tanh", {}, "transcendental"),
+    ("activation.relu", "relu", False, "exact"),
+    ("activation.leaky_relu", "leaky_relu", True, "transcendental"),
+    ("activation.relu6", "relu6", False, "exact"),
+    ("activation.elu", "elu", True, "transcendental"),
+    ("activation.tanh", "tanh", False, "transcendental"),
 ]
 
 
-def _activation_check(rule_id, name, params, kind):
-    @check(rule_id, x=activation_inputs())
-    def activation_matches_its_formula(op, x):
+def _activation_check(rule_id, name, takes_alpha, kind):
+    drawn = {"alpha": alphas()} if takes_alpha else {}
+
+    @check(rule_id, x=activation_inputs(), **drawn)
+    def activation_matches_its_formula(op, x, **params):
         got = getattr(op, name)(x, **params)
         scale = expected.elu_scale(x, params["alpha"]) if name == "elu" else None
-        op.expect_close(got, getattr(ref, name)(x, **params), policy(kind, x.dtype), scale=scale)
+        shown = f"{name}(x, alpha={params['alpha']!r})" if params else f"{name}(x)"
+        want = expected.representable(getattr(ref, name)(x, **params), x.dtype)
+        op.expect_close(got, want, policy(kind, x.dtype), scale=scale, quantity=shown)
         if name == "tanh":
             finite = np.isfinite(x.astype(np.float64))
             negated = op.tanh(-x).astype(np.float64)
             op.expect_close(negated[finite], -got.astype(np.float64)[finite],
                             policy("transcendental", x.dtype), quantity="tanh(-x)")
-        if name == "elu":
+        if name == "elu":  # saturates at -alpha, as the dtype holds it
             lowest = op.elu(np.array([[[-1e4]]], dtype=x.dtype), **params)
-            op.expect_equal("elu(-1e4)", float(lowest.item()), -params["alpha"])
+            saturation = float(np.asarray(-params["alpha"]).astype(x.dtype))
+            op.expect_equal(f"elu(-1e4, alpha={params['alpha']!r})", float(lowest.item()),
+                            saturation)
 
     activation_matches_its_formula.__name__ = f"{name}_matches_its_formula"
 
 
-for _rule_id, _name, _params, _kind in ACTIVATIONS:
-    _activation_check(_rule_id, _name, _params, _kind)
+for _rule_id, _name, _takes_alpha, _kind in ACTIVATIONS:
+    _activation_check(_rule_id, _name, _takes_alpha, _kind)
 
 
 def _all_dtypes():

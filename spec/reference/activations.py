@@ -70,9 +70,11 @@ def relu(x):
 
 
 def leaky_relu(x, *, alpha):
-    """`x` for x >= 0, `alpha * x` below [activation.leaky_relu]."""
+    """`x` for x >= 0, `alpha * x` below [activation.leaky_relu]; as IEEE products, so
+    leaky_relu(-inf, alpha=0) is NaN (0 * -inf), as in torch's `x * negative_slope`."""
     x = as_float64("x", x)
-    return np.where(x >= 0, x, float(alpha) * x)
+    with np.errstate(invalid="ignore"):
+        return np.where(x >= 0, x, float(alpha) * x)
 
 
 def relu6(x):
