@@ -140,11 +140,12 @@ class TensorflowAdapter(ElementwiseOps):
             explicit = not isinstance(pads, str) and not _zero(pads)
             if explicit and (op != "max_pool" or ndim != 2 or any(d > 1 for d in dilations)):
                 return "TF pooling takes 'VALID' or 'SAME' padding only here"
+            if ndim == 3 and params.get("dtype") in ("float16", "float64"):
+                kernel = "AvgPool3D" if op == "avg_pool" else "MaxPool3D"
+                return f"TF has no {params['dtype']} {kernel} kernel on the CPU"
         if op == "avg_pool":
             if params.get("count_include_pad") and not _zero(pads):
                 return "TF average pooling never counts padding"
-            if ndim == 3 and params.get("dtype") in ("float16", "float64"):
-                return f"TF has no {params['dtype']} AvgPool3D kernel on the CPU"
         if op == "max_pool_argmax" and (ndim not in (None, 2) or any(d > 1 for d in dilations)):
             return "tf.nn.max_pool_with_argmax is 2-d, without dilation"
         if op == "upsample_nearest" and ndim not in (None, 2):

@@ -50,7 +50,7 @@ def conv_param_count(kernel_shape, c_in: int, c_out: int, *, groups: int = 1,
                      bias: bool = True) -> int:
     """`prod(k) * (C_in/g) * C_out + C_out` (the last term with bias) [params.conv].
 
-    Seed 002: k_h*k_w*C_in*C_out + C_out; each filter spans the input channels of its group.
+    Worked example: k_h*k_w*C_in*C_out + C_out; each filter spans the input channels of its group.
     """
     kernel = tuple(kernel_shape) if isinstance(kernel_shape, Sequence) else (kernel_shape,)
     kernel = per_axis("kernel_shape", kernel, len(kernel), at_least=1, what="kernel size")
@@ -66,7 +66,7 @@ def depthwise_separable_param_count(kernel_shape, c_in: int, c_out: int, *,
                                     bias: bool = False) -> int:
     """Depthwise (`g = C_in`) then pointwise conv: `prod(k)*C_in + C_in*C_out` [conv.depthwise_separable].
 
-    Seed 002: a 3x3 kernel, 3 channels to 4 gives 27 + 12 = 39 parameters against 108.
+    Worked example: a 3x3 kernel, 3 channels to 4 gives 27 + 12 = 39 parameters against 108.
     With `bias`, each of the two convs has its own.
     """
     kernel = tuple(kernel_shape) if isinstance(kernel_shape, Sequence) else (kernel_shape,)
@@ -78,7 +78,7 @@ def depthwise_separable_param_count(kernel_shape, c_in: int, c_out: int, *,
 def conv_multiplications(input_shape, kernel_shape) -> int:
     """Multiplications of a valid, unit-stride single-channel conv: `prod(o) * prod(k)`.
 
-    Seed 002: a 3x3 kernel on a 5x5 input makes 9 outputs of 9 products, 81 in all.
+    Worked example: a 3x3 kernel on a 5x5 input makes 9 outputs of 9 products, 81 in all.
     """
     outputs = [conv_output_size(i, k) for i, k in _shapes(input_shape, kernel_shape)]
     return math.prod(outputs) * math.prod(kernel_shape)
@@ -87,7 +87,7 @@ def conv_multiplications(input_shape, kernel_shape) -> int:
 def spatially_separable_multiplications(input_shape, kernel_shape) -> int:
     """Multiplications of a `k_h x 1` then a `1 x k_w` conv (valid, unit stride) [conv.spatially_separable].
 
-    `o_h * i_w * k_h + o_h * o_w * k_w`. Seed 002: 5x5 input, 3x3 kernel: 15*3 + 9*3 = 72
+    `o_h * i_w * k_h + o_h * o_w * k_w`. Worked example: 5x5 input, 3x3 kernel: 15*3 + 9*3 = 72
     against 81 for the full kernel.
     """
     (i_h, k_h), (i_w, k_w) = _shapes(input_shape, kernel_shape)
@@ -107,7 +107,7 @@ def _shapes(input_shape, kernel_shape):
 def spp_feature_length(channels: int, bins=((4, 4), (2, 2), (1, 1))) -> int:
     """Length of a spatial pyramid pooling vector: `sum(prod(bin)) * C`, any input size [pool.adaptive_bins].
 
-    Seed 002: bins 4x4, 2x2, 1x1 over 256 maps give (16 + 4 + 1) * 256 = 5376.
+    Worked example: bins 4x4, 2x2, 1x1 over 256 maps give (16 + 4 + 1) * 256 = 5376.
     """
     c = check_int("channels", channels, at_least=1, what="channel count")
     return sum(math.prod(per_axis("bins", b, len(b), at_least=1, what="bin count"))
@@ -140,7 +140,7 @@ def dilated_usage_counts(kernel: int, rates, *, ndim: int = 2) -> list[np.ndarra
     `counts[0]` is the input layer, `counts[-1]` the single top pixel (`[[1]]`). Along one axis,
     the counts of a layer are those of the layer above spread over the dilated taps; the `ndim`
     counts are the outer product of the 1-D ones. A zero inside the span is a hole (gridding).
-    Seed 002: three 3x3 convs at rate 2 on 17x17: the top pixel sees 13x13 of layer 1 and 9x9 of
+    Worked example: three 3x3 convs at rate 2 on 17x17: the top pixel sees 13x13 of layer 1 and 9x9 of
     layer 2, every other row and column unused.
     """
     k = check_int("kernel", kernel, at_least=1, what="kernel size")
@@ -164,7 +164,7 @@ def dilated_usage_counts(kernel: int, rates, *, ndim: int = 2) -> list[np.ndarra
 def nchw_offset(index, shape) -> int:
     """Offset of `(n, c, h, w)` in a row-major NCHW buffer: `((n*C + c)*H + h)*W + w` [layout.nchw_offsets].
 
-    W varies fastest, then H, C, N. Seed 002: N=2, C=16, H=5, W=4 runs 0..639 and (1, 0, 0, 0)
+    W varies fastest, then H, C, N. Worked example: N=2, C=16, H=5, W=4 runs 0..639 and (1, 0, 0, 0)
     is at 320. Works for any rank (row-major).
     """
     shape = per_axis("shape", tuple(shape), len(tuple(shape)), at_least=1, what="dimension")

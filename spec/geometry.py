@@ -80,7 +80,7 @@ def conv_transpose_output_size(
 ) -> int:
     """`o = (i-1)*s - pb - pe + d*(k-1) + a + 1` [conv_transpose.output_size].
 
-    Seed 002: s=2, p=1, k=3 takes 3x3 to 5x5. The output padding `a` must be smaller than
+    Worked example: s=2, p=1, k=3 takes 3x3 to 5x5. The output padding `a` must be smaller than
     `max(s, d)` (PyTorch: "output padding must be smaller than either stride or dilation").
     Sources: Dumoulin & Visin, arXiv:1603.07285, rel. 8-14; PyTorch ConvTranspose2d; ONNX
     ConvTranspose.

@@ -64,7 +64,7 @@ def test_conv_is_its_unrolled_matrix_and_transposed_conv_its_transpose(case):
 
 
 def test_seed_conv_matrix_is_4x16_with_the_kernel_on_each_row():
-    """Seeds 001/002: a 3x3 kernel on 4x4 is a 4x16 matrix; each row holds the 9 weights."""
+    """Worked example: a 3x3 kernel on 4x4 is a 4x16 matrix; each row holds the 9 weights."""
     w = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
     c = ref.conv_matrix(w, (1, 4, 4), strides=(1, 1), pads="VALID", dilations=(1, 1))
     assert c.shape == (4, 16)

@@ -40,54 +40,75 @@ def conv_output_size_floors(op, case):
     op.expect_equal("out.shape", out.shape, case.out_shape)
 
 
-def _conv_1d(draw, k, pads):
-    """A 1-d conv call of kernel `k` with `pads`, on an input long enough for one window."""
-    total = 0 if pads == "VALID" else sum(pads[0])
-    i = draw(st.integers(max(1, k - total), 12))
+def _conv_per_axis(draw, axis_case, *, valid=False):
+    """A conv call on 1-3 spatial axes, each axis's kernel and pads from `axis_case(draw)`, on
+    an input long enough for one window; pads "VALID" (the framework's own) when `valid`."""
+    ndim = draw(st.integers(1, 3))
+    kernels, pads, spatial = [], [], []
+    for _ in range(ndim):
+        k, pad = axis_case(draw)
+        kernels.append(k), pads.append(pad)
+        least = max(1, k - sum(pad))
+        spatial.append(draw(st.integers(least, max(least, 12 if ndim == 1 else 6))))
     dtype = draw(dtypes())
     rng = np.random.default_rng(draw(seeds()))
-    return values(rng, (1, 2, i), dtype, "integers"), values(rng, (3, 2, k), dtype, "integers"), pads
+    x = values(rng, (1, 2, *spatial), dtype, "integers")
+    w = values(rng, (3, 2, *kernels), dtype, "integers")
+    return x, w, "VALID" if valid else tuple(pads)
 
 
 @st.composite
 def valid_convs(draw):
-    return _conv_1d(draw, draw(st.integers(1, 7)), "VALID")
+    return _conv_per_axis(draw, lambda draw: (draw(st.integers(1, 7)), (0, 0)), valid=True)
+
+
+def _half(draw):
+    k = 2 * draw(st.integers(0, 3)) + 1
+    return k, ((k - 1) // 2, (k - 1) // 2)
 
 
 @st.composite
 def half_padded_convs(draw):
-    k = 2 * draw(st.integers(0, 3)) + 1
-    return _conv_1d(draw, k, (((k - 1) // 2, (k - 1) // 2),))
+    return _conv_per_axis(draw, _half)
+
+
+def _full(draw):
+    k = draw(st.integers(1, 6))
+    return k, (k - 1, k - 1)
 
 
 @st.composite
 def full_padded_convs(draw):
-    k = draw(st.integers(1, 6))
-    return _conv_1d(draw, k, ((k - 1, k - 1),))
+    return _conv_per_axis(draw, _full)
 
 
-UNIT = dict(strides=(1,), dilations=(1,), groups=1)
+def _unit(x):
+    """Unit strides and dilations, no groups, for the spatial axes of `x`."""
+    ndim = x.ndim - 2
+    return dict(strides=(1,) * ndim, dilations=(1,) * ndim, groups=1)
 
 
 @check("conv.valid_padding", call=valid_convs())
 def valid_conv_shrinks_by_k_minus_1(op, call):
     x, w, pads = call
-    out = op.conv(x, w, pads=pads, **UNIT)
-    op.expect_equal("out.shape[2]", out.shape[2], x.shape[2] - w.shape[2] + 1)
+    out = op.conv(x, w, pads=pads, **_unit(x))
+    op.expect_equal("out.shape[2:]", out.shape[2:],
+                    tuple(i - k + 1 for i, k in zip(x.shape[2:], w.shape[2:])))
 
 
 @check("conv.half_padding", call=half_padded_convs())
 def half_padding_keeps_the_size(op, call):
     x, w, pads = call
-    out = op.conv(x, w, pads=pads, **UNIT)
-    op.expect_equal("out.shape[2]", out.shape[2], x.shape[2])
+    out = op.conv(x, w, pads=pads, **_unit(x))
+    op.expect_equal("out.shape[2:]", out.shape[2:], x.shape[2:])
 
 
 @check("conv.full_padding", call=full_padded_convs())
 def full_padding_grows_by_k_minus_1(op, call):
     x, w, pads = call
-    out = op.conv(x, w, pads=pads, **UNIT)
-    op.expect_equal("out.shape[2]", out.shape[2], x.shape[2] + w.shape[2] - 1)
+    out = op.conv(x, w, pads=pads, **_unit(x))
+    op.expect_equal("out.shape[2:]", out.shape[2:],
+                    tuple(i + k - 1 for i, k in zip(x.shape[2:], w.shape[2:])))
 
 
 @st.composite
@@ -131,19 +152,25 @@ def output_depth_is_the_number_of_filters(op, case):
 
 @st.composite
 def exactly_one_dilated_window(draw):
-    k, d = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    """On 1-3 spatial axes, an input exactly as long as each axis's dilated kernel extent."""
+    ndim = draw(st.integers(1, 3))
+    kernels = tuple(draw(st.integers(1, 4)) for _ in range(ndim))
+    dilations = tuple(draw(st.integers(1, 4 if ndim == 1 else 3)) for _ in range(ndim))
     dtype = draw(dtypes())
     rng = np.random.default_rng(draw(seeds()))
-    x = values(rng, (1, 1, effective_kernel(k, dilation=d)), dtype, "integers")
-    return x, values(rng, (1, 1, k), dtype, "integers"), d
+    spatial = tuple(effective_kernel(k, dilation=d) for k, d in zip(kernels, dilations))
+    x = values(rng, (1, 1, *spatial), dtype, "integers")
+    return x, values(rng, (1, 1, *kernels), dtype, "integers"), dilations
 
 
 @check("conv.effective_kernel", call=exactly_one_dilated_window())
 def dilated_kernel_spans_d_times_k_minus_1_plus_1(op, call):
     """An input exactly as long as the dilated extent holds exactly one window."""
-    x, w, d = call
-    out = op.conv(x, w, strides=(1,), pads=((0, 0),), dilations=(d,), groups=1)
-    op.expect_equal("out.shape[2]", out.shape[2], 1)
+    x, w, dilations = call
+    ndim = len(dilations)
+    out = op.conv(x, w, strides=(1,) * ndim, pads=((0, 0),) * ndim, dilations=dilations,
+                  groups=1)
+    op.expect_equal("out.shape[2:]", out.shape[2:], (1,) * ndim)
 
 
 @check("conv_transpose.output_size", case=conv_transpose_cases())
@@ -212,7 +239,7 @@ def _rejects(op, case, call_op, *arrays, **params):
 
 @check("invalid.rejected", dtype=dtypes(["float32"]))
 def channel_mismatch_raises(op, dtype):
-    """Seed 004: x [1,1,28,28] with w [16,3,5,5]."""
+    """Worked example: x [1,1,28,28] with w [16,3,5,5]."""
     _rejects(op, "channel mismatch", "conv", np.zeros((1, 1, 28, 28), dtype),
              np.zeros((16, 3, 5, 5), dtype), strides=(1, 1), pads=((0, 0), (0, 0)),
              dilations=(1, 1), groups=1)

@@ -22,24 +22,32 @@ def _rng(draw):
 
 @st.composite
 def one_hot_kernels(draw):
-    """A 1-d conv whose kernel is a single 1 at tap m: the output copies x[t*s + m*d - pb]."""
-    k, s, d = draw(st.integers(2, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
-    m = draw(st.integers(0, k - 1))
-    i = draw(st.integers(d * (k - 1) + 1, 12))
+    """A conv on 1-3 spatial axes whose kernel is a single 1 at tap m (per axis): the output
+    copies x[t*s + m*d] on every axis."""
+    ndim = draw(st.integers(1, 3))
+    kernel, strides, dilations, taps, spatial = [], [], [], [], []
+    for _ in range(ndim):
+        k, s, d = draw(st.integers(2, 5 if ndim == 1 else 3)), draw(st.integers(1, 3)), \
+            draw(st.integers(1, 2))
+        kernel.append(k), strides.append(s), dilations.append(d)
+        taps.append(draw(st.integers(0, k - 1)))
+        spatial.append(draw(st.integers(d * (k - 1) + 1, max(d * (k - 1) + 1, 12 // ndim + 2))))
     dtype = draw(dtypes())
-    x = values(_rng(draw), (1, 1, i), dtype, "normal")
-    w = np.zeros((1, 1, k), dtype=as_dtype(dtype))
-    w[0, 0, m] = 1
-    return x, w, dict(strides=(s,), pads=((0, 0),), dilations=(d,), groups=1), m
+    x = values(_rng(draw), (1, 1, *spatial), dtype, "normal")
+    w = np.zeros((1, 1, *kernel), dtype=as_dtype(dtype))
+    w[(0, 0, *taps)] = 1
+    return x, w, dict(strides=tuple(strides), pads=((0, 0),) * ndim, dilations=tuple(dilations),
+                      groups=1), tuple(taps)
 
 
 @check("conv.cross_correlation", call=one_hot_kernels())
 def conv_does_not_flip_the_kernel(op, call):
-    x, w, params, m = call
+    x, w, params, taps = call
     out = op.conv(x, w, **params)
-    s, d = params["strides"][0], params["dilations"][0]
-    copied = x[0, 0, m * d::s][:out.shape[2]].astype(np.float64)
-    op.expect_close(out[0, 0], copied, policy("exact", x.dtype), tap=m)
+    window = tuple(slice(m * d, None, s)
+                   for m, s, d in zip(taps, params["strides"], params["dilations"]))
+    copied = x[(0, 0, *window)][tuple(slice(0, n) for n in out.shape[2:])]
+    op.expect_close(out[0, 0], copied.astype(np.float64), policy("exact", x.dtype), tap=taps)
 
 
 @check("conv.matches_reference", case=conv_cases())
@@ -227,25 +235,40 @@ def conv_is_linear(op, case, a, b):
 
 @st.composite
 def shiftable_signals(draw):
-    k, s, d = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    """A conv on 1-3 spatial axes and a shift of t strides along one of them, with a zero
+    margin there so that no window sees the wrap-around."""
+    ndim = draw(st.integers(1, 3))
+    axis = draw(st.integers(0, ndim - 1))
+    kernel = tuple(draw(st.integers(1, 4 if ndim == 1 else 3)) for _ in range(ndim))
+    strides = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+    dilations = tuple(draw(st.integers(1, 2)) for _ in range(ndim))
     t = draw(st.integers(1, 3))
     dtype = draw(dtypes())
     rng = _rng(draw)
-    core = values(rng, (1, 2, draw(st.integers(1, 6))), dtype, "integers")
-    margin = np.zeros((1, 2, t * s + d * (k - 1) + s), dtype=core.dtype)
-    return (np.concatenate([core, margin], axis=2), values(rng, (3, 2, k), dtype, "integers"),
-            s, d, t)
+    spatial = [draw(st.integers(d * (k - 1) + 1, d * (k - 1) + 3))
+               for k, d in zip(kernel, dilations)]
+    spatial[axis] = draw(st.integers(1, 6))
+    core = values(rng, (1, 2, *spatial), dtype, "integers")
+    k, s, d = kernel[axis], strides[axis], dilations[axis]
+    margin = list(core.shape)
+    margin[2 + axis] = t * s + d * (k - 1) + s
+    x = np.concatenate([core, np.zeros(margin, dtype=core.dtype)], axis=2 + axis)
+    params = dict(strides=strides, pads=((0, 0),) * ndim, dilations=dilations, groups=1)
+    return x, values(rng, (3, 2, *kernel), dtype, "integers"), params, axis, t
 
 
 @check("conv.translation_equivariance", call=shiftable_signals())
 def shifting_the_input_by_t_strides_shifts_the_output_by_t(op, call):
-    x, w, s, d, t = call
-    params = dict(strides=(s,), pads=((0, 0),), dilations=(d,), groups=1)
+    x, w, params, axis, t = call
+    s = params["strides"][axis]
     y = op.conv(x, w, **params)
-    shifted = op.conv(np.roll(x, t * s, axis=2), w, **params)
+    shifted = op.conv(np.roll(x, t * s, axis=2 + axis), w, **params)
     _, scale, tol = expected.conv(x, w, None, params)
-    op.expect_close(shifted[..., t:], y[..., :y.shape[2] - t].astype(np.float64), tol,
-                    scale=scale[..., :y.shape[2] - t], shift=t)
+    n = y.shape[2 + axis]
+    moved = np.take(shifted, range(t, n), axis=2 + axis)
+    kept = np.take(y, range(0, n - t), axis=2 + axis).astype(np.float64)
+    op.expect_close(moved, kept, tol, scale=np.take(scale, range(0, n - t), axis=2 + axis),
+                    shift=t)
 
 
 def _swap_io(w, groups):
@@ -257,7 +280,7 @@ def _swap_io(w, groups):
 
 @check("conv_transpose.zero_insert_flip", case=conv_transpose_cases(bias=False))
 def transposed_conv_is_zero_insertion_flip_and_conv(op, case):
-    """Seed 002's steps: stretch, pad d*(k-1)-p (plus a at the end), flip, unit-stride conv.
+    """The steps: stretch, pad d*(k-1)-p (plus a at the end), flip, unit-stride conv.
     A transposed conv that skips the flip (JAX's conv_transpose without transpose_kernel) fails."""
     p = case.params
     kernel = case.w.shape[2:]
@@ -368,32 +391,36 @@ def same_padded_avg_pool_divisor(op, call):
 
 @st.composite
 def windows_with_a_nan(draw):
+    """Non-overlapping max windows on 1-3 spatial axes, one NaN in one of them."""
     dtype = draw(dtypes())
-    k = draw(st.integers(2, 4))
-    n_windows = draw(st.integers(1, 4))
-    x = values(_rng(draw), (1, 1, k * n_windows), dtype, "normal")
-    where = draw(st.integers(0, k * n_windows - 1))
-    x[0, 0, where] = np.nan
-    return x, dict(kernel_shape=(k,), strides=(k,), pads=((0, 0),), dilations=(1,),
-                   ceil_mode=False), where // k
+    ndim = draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(2, 4 if ndim == 1 else 3)) for _ in range(ndim))
+    counts = tuple(draw(st.integers(1, 4 if ndim == 1 else 2)) for _ in range(ndim))
+    x = values(_rng(draw), (1, 1, *(k * c for k, c in zip(kernel, counts))), dtype, "normal")
+    where = tuple(draw(st.integers(0, k * c - 1)) for k, c in zip(kernel, counts))
+    x[(0, 0, *where)] = np.nan
+    params = dict(kernel_shape=kernel, strides=kernel, pads=((0, 0),) * ndim,
+                  dilations=(1,) * ndim, ceil_mode=False)
+    return x, params, tuple(i // k for i, k in zip(where, kernel))
 
 
 @check("pool.max_nan", call=windows_with_a_nan())
 def nan_in_a_max_window_propagates_or_is_ignored(op, call):
     x, params, window = call
     out = op.max_pool(x, **params).astype(np.float64)[0, 0]
-    k = params["kernel_shape"][0]
-    others = [w for w in range(out.size) if w != window]
+    others = np.ones(out.shape, bool)
+    others[window] = False
     want = ref.max_pool(x, **params)[0, 0]
     op.expect_close(out[others], want[others], policy("exact", x.dtype))
-    rest = np.delete(x[0, 0, window * k:(window + 1) * k].astype(np.float64),
-                     np.isnan(x[0, 0, window * k:(window + 1) * k].astype(np.float64)))
+    span = tuple(slice(w * k, (w + 1) * k) for w, k in zip(window, params["kernel_shape"]))
+    inside = x[(0, 0, *span)].astype(np.float64)
+    rest = inside[~np.isnan(inside)]
     if np.isnan(out[window]):
         op.convention("propagate")
     elif rest.size and out[window] == rest.max():
         op.convention("ignore")
     else:
-        op.fail(f"out[{window}]", float(out[window]), "NaN or the max of the other elements")
+        op.fail(f"out{list(window)}", float(out[window]), "NaN or the max of the other elements")
 
 
 @st.composite
@@ -409,7 +436,7 @@ def non_overlapping_pools(draw):
 
 @check("pool.max_window_permutation", call=non_overlapping_pools())
 def max_ignores_the_order_inside_a_window(op, call):
-    """Seed 000: (1, 5, 3) and (0, 1, 5) both pool to 5; here each window is shuffled."""
+    """Worked example: (1, 5, 3) and (0, 1, 5) both pool to 5; here each window is shuffled."""
     x, params, seed = call
     kernel = params["kernel_shape"]
     ndim = len(kernel)

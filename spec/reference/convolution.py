@@ -229,7 +229,7 @@ def conv_matrix(w, input_shape, *, strides, pads, dilations, groups=1) -> np.nda
     """The unrolled `C` with `vec(conv(x)) = C @ vec(x)` for one sample, bias left out [conv.matrix_form].
 
     Shape `(C_out * prod(o), C_in * prod(i))`, rows and columns in row-major (channel, *space)
-    order. Seeds 001/002: a 3x3 kernel on a 4x4 input gives a 4x16 `C`; `C.T` maps the 2x2
+    order. Worked example: a 3x3 kernel on a 4x4 input gives a 4x16 `C`; `C.T` maps the 2x2
     output back to a 4x4 map of the input's shape, not its values [conv_transpose.matrix_transpose].
     Built from index arithmetic, not by calling `conv`, so the two check each other.
     """

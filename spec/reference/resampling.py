@@ -9,7 +9,7 @@ from .windows import as_batch
 def upsample_nearest(x, *, scale_factors):
     """Repeats each element `r` times along each spatial axis: `y[..., h] = x[..., h // r]`.
 
-    Seed 004 (F.interpolate, nearest x2); PyTorch 'nearest' with integer factors.
+    F.interpolate, nearest x2; PyTorch 'nearest' with integer factors.
     """
     x = as_batch("x", x)
     factors = per_axis("scale_factors", scale_factors, x.ndim - 2, at_least=1,
