@@ -1,0 +1,34 @@
+"""Adapters for libraries that support part of the space, as most real ones do: the NumPy
+control, declining what such a library lacks. The suite must still check every rule on them
+(issue 10): a rule `unsupported` here is a check that never draws inside the supported part."""
+
+from __future__ import annotations
+
+from cnnspec.adapters.numpy_adapter import NumpyAdapter
+
+
+class TwoSpatialAxesOnly(NumpyAdapter):
+    """Channels-first arrays with exactly 2 spatial axes (N, C, H, W), as many image libraries;
+    softmax and the activations take any array."""
+
+    name = "two-axes"
+    SPATIAL = ("conv", "conv_transpose", "max_pool", "max_pool_argmax", "avg_pool",
+               "adaptive_avg_pool", "adaptive_max_pool", "global_avg_pool", "max_unpool",
+               "upsample_nearest", "pixel_shuffle")
+
+    def supports(self, op, **params):
+        shape = params.get("shape")
+        if op in self.SPATIAL and shape is not None and len(shape) != 4:
+            return "2 spatial axes only"
+        return super().supports(op, **params)
+
+
+class Float32Only(NumpyAdapter):
+    """float32 arrays only, as many accelerator libraries."""
+
+    name = "float32-only"
+
+    def supports(self, op, **params):
+        if params.get("dtype", "float32") != "float32":
+            return "float32 only"
+        return super().supports(op, **params)
