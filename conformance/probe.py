@@ -79,10 +79,25 @@ def _error_map(got, expected, bound, side: int = 32) -> list:
     return np.minimum(ratio[:side, :side], 1e6).round(3).tolist()
 
 
+def _copies(arrays):
+    return [None if a is None else np.array(a, copy=True) for a in arrays]
+
+
+def _described(value) -> str:
+    """What an adapter returned, in a few words: its type, and dtype and shape if it has them."""
+    kind = f"{type(value).__module__}.{type(value).__qualname__}".removeprefix("builtins.")
+    if isinstance(value, np.ndarray):
+        return f"{kind} of dtype {value.dtype.name}, shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        return f"{kind} of {len(value)}"
+    return kind
+
+
 class Probe:
     def __init__(self, adapter, rule_id: str):
         self.adapter, self.rule_id = adapter, rule_id
         self.calls: list[Call] = []
+        self._outputs: list[tuple[np.ndarray, Call]] = []  # what each call returned
         self.state = state(rule_id)
         self.state.examples += 1
 
@@ -115,16 +130,32 @@ class Probe:
         self.require(op, arrays[0] if arrays else None, **params)
         call = Call(op, arrays, params)
         self.calls.append(call)
-        return np.asarray(self._guarded(lambda: getattr(self.adapter, op)(*arrays, **params),
-                                        call))
+        handed = _copies(arrays)  # an adapter that writes into its inputs changes no evidence
+        out = self._array(f"{op}(...)", self._guarded(
+            lambda: getattr(self.adapter, op)(*handed, **params), call))
+        self._outputs.append((out, call))
+        return out
 
     def vjp(self, op: str, args: tuple, cotangent, **params) -> tuple:
         self.require(op, args[0], vjp=True, **params)
         call = Call(op, tuple(args), params, is_vjp=True, cotangent=cotangent)
         self.calls.append(call)
-        grads = self._guarded(lambda: self.adapter.vjp(op, tuple(args), cotangent, **params),
-                              call)
-        return tuple(np.asarray(g) for g in grads)
+        handed, dy = _copies(args), _copies([cotangent])[0]
+        grads = self._guarded(lambda: self.adapter.vjp(op, tuple(handed), dy, **params), call)
+        if not isinstance(grads, (tuple, list)) or len(grads) != len(args):
+            self.fail(f"vjp({op!r})", _described(grads),
+                      f"a tuple of {len(args)} arrays, one per argument")
+        grads = tuple(self._array(f"vjp({op!r})[{i}]", g) for i, g in enumerate(grads))
+        self._outputs += [(g, call) for g in grads]
+        return grads
+
+    def _array(self, quantity: str, out) -> np.ndarray:
+        """`out` if it is a NumPy array of numbers (the protocol's output); else a failure
+        that names what came back, rather than an error deep in the comparison."""
+        if not isinstance(out, np.ndarray) or not (out.dtype.kind in "fiub"
+                                                   or out.dtype.name == "bfloat16"):
+            self.fail(f"type of {quantity}", _described(out), "a numpy.ndarray of numbers")
+        return out
 
     def raises(self, op: str, *arrays, **params) -> BaseException | None:
         """The exception the adapter raises for this call, or None when it returns."""
@@ -166,14 +197,26 @@ class Probe:
 
     # assertions --------------------------------------------------------------------------
 
-    def fail(self, quantity: str, got, expected, *, block: str = "", max_error=None, **data):
-        where = self.calls[-1].signature() if self.calls else ""
+    def _origin(self, value) -> Call | None:
+        """The call whose output `value` is, or a view of (None for a derived array)."""
+        while isinstance(value, np.ndarray):
+            for out, call in self._outputs:
+                if value is out:
+                    return call
+            value = value.base
+        return None
+
+    def fail(self, quantity: str, got, expected, *, block: str = "", max_error=None,
+             call: Call | None = None, **data):
+        """Raises the failure of `call` (by default the last call made): its headline names
+        that call, and a deviation declared for that call sets it aside."""
+        call = call or (self.calls[-1] if self.calls else None)
+        where = call.signature() if call else ""
         shown = [v if isinstance(v, str) else repr(v) for v in (got, expected)]
         headline = f"{quantity}={shown[0]}, but should be {shown[1]} [{self.rule_id}: {where}]"
         failure = RuleFailure(self.rule_id, headline, block=block, calls=self.calls,
                               max_error=max_error, data=data)
-        declared = next((d for d in self.state.deviations
-                         if d.matches(self.calls[-1] if self.calls else None, data)), None)
+        declared = next((d for d in self.state.deviations if d.matches(call, data)), None)
         if declared is not None:  # set aside, and search on for failures it does not cover
             self.state.deviated.append((declared, failure))
             reject()
@@ -190,18 +233,20 @@ class Probe:
 
     def expect_close(self, got, expected, tolerance: Tolerance, *, scale=None,
                      quantity: str = "out", **data):
-        """`got` within the tolerance policy of the float64 `expected`; shapes first."""
+        """`got` within the tolerance policy of the float64 `expected`; shapes first. A failure
+        names the call that returned `got` (or what `got` is a view of)."""
+        call = self._origin(got)
         got = np.asarray(got)
         expected = np.asarray(expected, dtype=np.float64)
         if got.shape != expected.shape:
-            self.fail(f"{quantity}.shape", got.shape, expected.shape, **data)
+            self.fail(f"{quantity}.shape", got.shape, expected.shape, call=call, **data)
         scale = np.abs(expected) if scale is None else scale
         bound = tolerance.bound(expected, scale)
         mismatch = compare(got, expected, bound, tolerance.describe())
         if mismatch:
             self.fail(f"{quantity}{list(mismatch.bad_indices[0])}", mismatch.got[0],
                       mismatch.expected[0], block=mismatch.text(), max_error=mismatch.max_abs,
-                      error_map=_error_map(got, expected, bound), **data)
+                      error_map=_error_map(got, expected, bound), call=call, **data)
 
     def convention(self, name: str):
         """Records which of a rule's allowed behaviours the adapter showed."""

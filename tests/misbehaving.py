@@ -109,3 +109,36 @@ class TypoInDeviations(NumpyAdapter):
 
     name = "typo"
     deviations_file = DATA / "typo.toml"
+
+
+class WritesIntoItsInputs(NumpyAdapter):
+    """Correct results, but it scales its cotangent and its input in place afterwards, as a
+    library reusing buffers may: the harness must keep its own copies (a reference computed on
+    the changed arrays was wrong, and the reproducer did not reproduce)."""
+
+    name = "writes-inputs"
+
+    def vjp(self, op, args, cotangent, **params):
+        grads = super().vjp(op, args, cotangent, **params)
+        cotangent /= 2
+        return grads
+
+    def relu(self, x):
+        out = super().relu(x)
+        with np.errstate(over="ignore"):
+            x *= 3
+        return out
+
+
+class ReturnsAList(NumpyAdapter):
+    """sigmoid returns a Python list, and the avg_pool VJP a bare array: not the protocol's
+    types."""
+
+    name = "returns-list"
+
+    def sigmoid(self, x):
+        return super().sigmoid(x).tolist()
+
+    def vjp(self, op, args, cotangent, **params):
+        grads = super().vjp(op, args, cotangent, **params)
+        return grads[0] if op == "avg_pool" else grads

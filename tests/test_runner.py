@@ -407,3 +407,36 @@ def test_when_can_name_the_number_of_spatial_axes():
     entry = Deviation("grad.max_pool.ties", "o", "bug", "https://e", {"spatial_axes": 3})
     assert entry.matches(Call("max_pool", (np.zeros((1, 1, 2, 2, 2)),), {}))
     assert not entry.matches(Call("max_pool", (np.zeros((1, 1, 2, 2)),), {}))
+
+
+def test_an_adapter_that_writes_into_its_inputs_changes_no_evidence():
+    rows = {r.id: r for r in run(adapter("WritesIntoItsInputs"),
+                                 prefixes=["grad.avg_pool", "activation.relu"]).rules}
+    assert {row.status for row in rows.values()} == {"pass"}, rows
+
+
+@pytest.mark.parametrize("rule, message", [
+    ("sigmoid.stability", "type of sigmoid(...)=list of 1, but should be a numpy.ndarray of numbers"),
+    ("grad.avg_pool.uniform", "vjp('avg_pool')=numpy.ndarray of dtype"),
+])
+def test_a_wrong_return_type_is_a_failure_naming_it(rule, message):
+    row = run(adapter("ReturnsAList"), prefixes=[rule]).rules[0]
+    assert row.status == "fail" and message in row.message, row.message
+
+
+def test_a_failure_names_the_call_that_returned_the_value_not_the_last_call():
+    import numpy as np
+
+    from cnnspec.adapters import load
+    from cnnspec.conformance import probe
+    from cnnspec.conformance.failures import RuleFailure
+    from cnnspec.conformance.tolerance import policy
+
+    probe.begin("softmax.simplex")
+    op = probe.Probe(load("numpy"), "softmax.simplex")
+    x = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
+    first = op.softmax(x, axis=1)
+    op.log_softmax(x, axis=0)
+    with pytest.raises(RuleFailure) as raised:
+        op.expect_close(first[0], np.zeros(3), policy("exact", x.dtype))
+    assert raised.value.headline.endswith("[softmax.simplex: softmax(axis=1)]")

@@ -73,7 +73,7 @@ def leaky_relu(x, *, alpha):
     """`x` for x >= 0, `alpha * x` below [activation.leaky_relu]; as IEEE products, so
     leaky_relu(-inf, alpha=0) is NaN (0 * -inf), as in torch's `x * negative_slope`."""
     x = as_float64("x", x)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # alpha > 1 may pass float64's max
         return np.where(x >= 0, x, float(alpha) * x)
 
 
