@@ -144,7 +144,8 @@ def _kink(op, name, value, left, right, dtype, left_name=None):
 def activation_derivatives_follow_their_formulas_and_pick_a_side_at_kinks(op, x, dtype, alpha):
     with np.errstate(over="ignore"):
         x = x.astype(as_dtype(dtype))
-    x = np.where(np.isfinite(x.astype(np.float64)), x, 0).astype(x.dtype)
+    # zeros of x's dtype, not the int 0: numpy 1.x finds no common dtype of bfloat16 and int64
+    x = np.where(np.isfinite(x.astype(np.float64)), x, np.zeros_like(x))
     away = (x.astype(np.float64) != 0) & (x.astype(np.float64) != 6)
     tol = policy("transcendental", dtype)
     kinks = np.array([[[0.0, 6.0]]]).astype(as_dtype(dtype))
