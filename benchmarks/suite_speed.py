@@ -52,7 +52,8 @@ def cnnspec_run(adapters, *, profile, jobs, cache_dir, folder) -> tuple[float, l
 
 def adapter_row(label: str, wall: float, data: dict) -> dict:
     rules = data["rules"]
-    examples = sum(rule["examples"] for rule in rules)
+    # every draw costs time, checked or declined by the adapter (`declined`: results schema 2)
+    examples = sum(rule["examples"] + rule.get("declined", 0) for rule in rules)
     spent = sum(rule.get("duration_s") or 0 for rule in rules)
     inside = sum(rule.get("adapter_s") or 0 for rule in rules)
     return {"adapter": label, "version": data["adapter"]["version"], "wall_s": round(wall, 1),

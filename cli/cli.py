@@ -98,7 +98,9 @@ def _json_path(path: str, adapter_ref: str, several: bool) -> str:
 
 
 def _print_row(row, adapter_ref: str | None = None) -> None:
-    detail = f" ({row.examples} examples)" if row.examples else ""
+    counts = [f"{row.examples} examples"] if row.examples or row.declined else []
+    counts += [f"{row.declined} declined"] if row.declined else []
+    detail = f" ({', '.join(counts)})" if counts else ""
     if row.convention:
         detail += f"  convention: {row.convention}"
     where = f"{adapter_ref}: " if adapter_ref else ""

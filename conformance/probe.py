@@ -30,7 +30,8 @@ class RuleState:
 
     rule_id: str
     timeout: float | None = 60.0
-    examples: int = 0
+    examples: int = 0  # drawn, the declined ones included
+    declined: int = 0  # drawn, but outside what the adapter supports: nothing checked
     unsupported: set = field(default_factory=set)
     check_unsupported: set = field(default_factory=set)  # the reasons of the running check
     conventions: Counter = field(default_factory=Counter)
@@ -124,6 +125,7 @@ class Probe:
             reason = f"{op}: {verdict}" if verdict else f"{op}: not supported"
             self.state.unsupported.add(reason)
             self.state.check_unsupported.add(reason)
+            self.state.declined += 1
             reject()
 
     def _call(self, op: str, *arrays, **params):

@@ -123,7 +123,8 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
             result.notes.append("partly unsupported: " + "; ".join(reasons))
     else:
         result.message = "; ".join(reasons) or "unsupported"
-    result.examples = state.examples
+    result.examples = state.examples - state.declined
+    result.declined = state.declined
     if state.conventions and result.status != "fail":  # seen before a failure: not a verdict
         result.convention = "; ".join(sorted(state.conventions))
     matched = {id(entry) for entry, _ in state.deviated}

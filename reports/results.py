@@ -6,8 +6,9 @@ framework lacks the option) or error (the adapter crashed or hung).
 
 The file is strict JSON (RFC 8259 has no NaN or Infinity): a non-finite number anywhere in it,
 such as the `max_error` of an implementation that returned NaN, is written as the string
-"nan", "inf" or "-inf", and read back as a float. Version 2 differs from version 1 only in
-that encoding, so files of version 1 are read too.
+"nan", "inf" or "-inf", and read back as a float. Version 2 differs from version 1 in that
+encoding and in `declined` (the draws an adapter declined; `examples` counts the checked ones),
+so files of version 1 are read too.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def strict_json(value):
 class RuleResult:
     id: str
     status: str
-    examples: int = 0
+    examples: int = 0  # examples checked
+    declined: int = 0  # examples drawn that the adapter declined (nothing checked)
     message: str | None = None
     counterexample: dict | None = None
     reproducer: str | None = None

@@ -20,3 +20,12 @@ def test_every_rule_is_checked_inside_what_the_adapter_supports(adapter, tmp_pat
     rows = json.loads(path.read_text())["rules"]
     unchecked = [row["id"] for row in rows if row["status"] != "pass"]
     assert not unchecked, f"{adapter}: not checked: {unchecked}"
+
+
+def test_declined_draws_are_counted_apart_from_the_examples_checked(tmp_path):
+    path = tmp_path / "narrow.json"
+    subprocess.run([sys.executable, "-m", "cnnspec", "run", "--adapter",
+                    f"{TESTS / 'narrow.py'}:Float32Only", "--rule", "activation.elu", "--json",
+                    str(path)], capture_output=True, text=True, cwd=TESTS.parent, check=True)
+    row = json.loads(path.read_text())["rules"][0]
+    assert row["examples"] == 40 and row["declined"] > 0  # the ci profile checks 40
