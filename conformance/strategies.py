@@ -197,8 +197,10 @@ class OnAxis(NamedTuple):
         return self.arrays[0]
 
     def back(self, got) -> np.ndarray:
-        """An output of the adapter with the reduction axis last again."""
-        return np.moveaxis(np.asarray(got), self.axis, -1)
+        """An output of the adapter with the reduction axis last again (as it came when its
+        shape is not the input's: the comparison then fails on the shape)."""
+        got = np.asarray(got)
+        return np.moveaxis(got, self.axis, -1) if got.shape == self.x.shape else got
 
 
 def on_last_axis(*arrays) -> OnAxis:

@@ -142,3 +142,12 @@ class ReturnsAList(NumpyAdapter):
     def vjp(self, op, args, cotangent, **params):
         grads = super().vjp(op, args, cotangent, **params)
         return grads[0] if op == "avg_pool" else grads
+
+
+class SoftmaxDropsTheAxis(NumpyAdapter):
+    """softmax that returns the row sums' shape: one axis short."""
+
+    name = "drops-axis"
+
+    def softmax(self, x, *, axis):
+        return super().softmax(x, axis=axis).sum(axis=axis)

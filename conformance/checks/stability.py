@@ -24,7 +24,9 @@ def _softmax_matches(op, case, name="softmax"):
     """The adapter's softmax (or log_softmax) of `case` along its axis, against the reference;
     returned in float64 with the axis last."""
     x = case.last[0]
-    got = case.back(getattr(op, name)(case.x, axis=case.axis))
+    out = getattr(op, name)(case.x, axis=case.axis)
+    op.expect_equal(f"{name}(x, axis={case.axis}).shape", out.shape, case.x.shape)
+    got = case.back(out)
     want = getattr(ref, name)(x, axis=-1)
     scale = (expected.softmax_scale if name == "softmax" else expected.log_softmax_scale)(x)
     finite = np.isfinite(got.astype(np.float64))[np.isfinite(want)]
