@@ -140,6 +140,8 @@ class TensorflowAdapter(ElementwiseOps):
             explicit = not isinstance(pads, str) and not _zero(pads)
             if explicit and (op != "max_pool" or ndim != 2 or any(d > 1 for d in dilations)):
                 return "TF pooling takes 'VALID' or 'SAME' padding only here"
+            if pads in ("SAME_UPPER", "SAME_LOWER") and any(d > 1 for d in dilations):
+                return "tf.nn.pool has no 'SAME' padding with dilation_rate > 1"
             if ndim == 3 and params.get("dtype") in ("float16", "float64"):
                 kernel = "AvgPool3D" if op == "avg_pool" else "MaxPool3D"
                 return f"TF has no {params['dtype']} {kernel} kernel on the CPU"

@@ -12,9 +12,11 @@ import ml_dtypes
 import numpy as np
 from hypothesis import strategies as st
 
-from cnnspec.spec import conv_output_size, conv_transpose_output_size, pool_output_size
+from cnnspec.spec import (conv_output_size, conv_transpose_output_size, pool_output_size,
+                          resolve_conv_transpose_pads, resolve_pads)
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
+PAD_MODES = ("VALID", "SAME_UPPER", "SAME_LOWER")  # the protocol's names of native padding
 
 
 def as_dtype(name: str):
@@ -134,8 +136,15 @@ def conv_transpose_cases(draw, *, max_ndim=3, dtype=None, bias=None, style=None,
         pad.append((pb, pe)), output_padding.append(a)
     batch, x, w, b = _conv_arrays(draw, spatial, (group_in * g, group_out, *kernel),
                                   group_in * g, group_out * g, dtype, style, bias)
-    params = dict(strides=tuple(stride), pads=tuple(pad), dilations=tuple(dilation), groups=g,
-                  output_padding=tuple(output_padding))
+    mode = draw(st.sampled_from((None,) * 5 + PAD_MODES))
+    if mode is not None:  # the framework's own padding mode: no output padding, sizes resolved
+        output_padding = [0] * ndim
+        resolved, output_padding = resolve_conv_transpose_pads(
+            mode, tuple(spatial), tuple(kernel), strides=tuple(stride),
+            dilations=tuple(dilation), output_padding=tuple(output_padding))
+        pad = list(resolved)
+    params = dict(strides=tuple(stride), pads=mode or tuple(pad), dilations=tuple(dilation),
+                  groups=g, output_padding=(0,) * ndim if mode else tuple(output_padding))
     out = tuple(conv_transpose_output_size(i, k, stride=s, pads=p, dilation=d, output_padding=a)
                 for i, k, s, p, d, a in zip(spatial, kernel, stride, pad, dilation,
                                             output_padding))
@@ -160,11 +169,17 @@ def pool_cases(draw, *, op="max_pool", max_ndim=3, dtype=None, ceil_mode=None, d
         spatial.append(_axis_sizes(draw, k, s, d, pb, pe, size))
         kernel.append(k), stride.append(s), dilation.append(d), pad.append((pb, pe))
     ceil = draw(st.booleans()) if ceil_mode is None else ceil_mode
+    fits = all(i >= d * (k - 1) + 1 for i, k, d in zip(spatial, kernel, dilation))
+    modes = PAD_MODES if fits else PAD_MODES[1:]  # VALID needs a whole window on every axis
+    mode = draw(st.sampled_from((None, None) + modes)) if pads and not ceil else None
+    if mode is not None:  # the framework's own padding mode, resolved to pads for the sizes
+        pad = list(resolve_pads(mode, tuple(spatial), tuple(kernel), strides=tuple(stride),
+                                dilations=tuple(dilation)))
     dtype = draw(dtypes()) if dtype is None else dtype
     style = draw(st.sampled_from(VALUE_STYLES)) if style is None else style
     rng = np.random.default_rng(draw(seeds()))
     x = values(rng, (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *spatial), dtype, style)
-    params = dict(kernel_shape=tuple(kernel), strides=tuple(stride), pads=tuple(pad))
+    params = dict(kernel_shape=tuple(kernel), strides=tuple(stride), pads=mode or tuple(pad))
     if op == "max_pool":
         params.update(dilations=tuple(dilation), ceil_mode=ceil)
     else:

@@ -23,6 +23,15 @@ class Mutant(NumpyAdapter):
     name = "mutant"
 
 
+class NoPoolPaddingModes(Mutant):
+    """A mutant whose max pooling takes explicit pads only, and says so."""
+
+    def supports(self, op, **params):
+        if op == "max_pool" and isinstance(params.get("pads"), str):
+            return "max pooling takes explicit pads only"
+        return super().supports(op, **params)
+
+
 class NoKernelFlip(Mutant):
     """Transposed conv as zero insertion + padding + conv, forgetting to flip the kernel."""
 
@@ -168,7 +177,7 @@ class SameLowerForUpper(Mutant):
                             groups=groups)
 
 
-class PoolDilationIgnored(Mutant):
+class PoolDilationIgnored(NoPoolPaddingModes):
     """Max pooling that ignores its dilations (but reports the dilated output size)."""
 
     def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
@@ -200,7 +209,7 @@ class OutputPaddingIgnored(Mutant):
                                       groups=groups, output_padding=(0,) * len(strides))
 
 
-class MaxPoolPadsWithZero(Mutant):
+class MaxPoolPadsWithZero(NoPoolPaddingModes):
     """Max pooling that pads with 0 instead of -inf."""
 
     def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
@@ -321,6 +330,24 @@ class EluGradientIgnoresAlpha(Mutant):
         return super().vjp(op, args, cotangent, **params)
 
 
+class PoolSameLowerAsUpper(Mutant):
+    """Max pooling that pads SAME_LOWER as SAME_UPPER (the odd pixel at the end)."""
+
+    def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
+        pads = "SAME_UPPER" if pads == "SAME_LOWER" else pads
+        return super().max_pool(x, kernel_shape=kernel_shape, strides=strides, pads=pads,
+                                dilations=dilations, ceil_mode=ceil_mode)
+
+
+class ConvTransposeSameIsValid(Mutant):
+    """A transposed conv that treats its SAME modes as no padding."""
+
+    def conv_transpose(self, x, w, b=None, *, strides, pads, dilations, groups, output_padding):
+        pads = "VALID" if pads in ("SAME_UPPER", "SAME_LOWER") else pads
+        return super().conv_transpose(x, w, b, strides=strides, pads=pads, dilations=dilations,
+                                      groups=groups, output_padding=output_padding)
+
+
 MUTANTS = {
     "NoKernelFlip": "conv_transpose.zero_insert_flip",
     "FlippedKernelConv": "conv.cross_correlation",
@@ -349,4 +376,6 @@ MUTANTS = {
     "LogSoftmaxReadsOnlyNegativeAxes": "log_softmax.stability",
     "SoftmaxGradientOnLastAxis": "grad.softmax",
     "EluGradientIgnoresAlpha": "grad.kinks",
+    "PoolSameLowerAsUpper": "pool.max_matches_reference",
+    "ConvTransposeSameIsValid": "conv_transpose.output_size",
 }

@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from cnnspec.spec import reference as ref
+from cnnspec.spec import resolve_conv_transpose_pads, same_pads
 
 from .. import expected
 from ..registry import check
@@ -285,8 +286,11 @@ def transposed_conv_is_zero_insertion_flip_and_conv(op, case):
     p = case.params
     kernel = case.w.shape[2:]
     stretched = ref.zero_insert(case.x, p["strides"])
+    explicit, output_padding = resolve_conv_transpose_pads(  # a mode string as (begin, end)
+        p["pads"], case.x.shape[2:], kernel, strides=p["strides"], dilations=p["dilations"],
+        output_padding=p["output_padding"])
     pads = tuple((d * (k - 1) - pb, d * (k - 1) - pe + a) for k, d, (pb, pe), a in
-                 zip(kernel, p["dilations"], p["pads"], p["output_padding"]))
+                 zip(kernel, p["dilations"], explicit, output_padding))
     padded = ref.pad(stretched, pads).astype(case.x.dtype)
     flipped = _swap_io(ref.flip(case.w), p["groups"]).astype(case.w.dtype)
     out = op.conv_transpose(case.x, case.w, **p)
@@ -342,6 +346,34 @@ def transposed_conv_is_the_input_gradient_of_conv(op, case):
 def max_pool_matches_reference(op, case):
     out = op.max_pool(case.x, **case.params)
     op.expect_close(out, ref.max_pool(case.x, **case.params), policy("exact", case.x.dtype))
+
+
+@st.composite
+def odd_same_pools(draw):
+    """Max pooling in a SAME mode on 1-2 axes where the total padding is odd on every axis,
+    so SAME_UPPER and SAME_LOWER differ: the odd pixel goes to the end or the beginning."""
+    ndim = draw(st.integers(1, 2))
+    kernel, strides, dilations, spatial = [], [], [], []
+    for _ in range(ndim):
+        while True:
+            k, s, d = draw(st.integers(2, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+            sizes = [i for i in range(1, 10) if sum(same_pads(i, k, stride=s, dilation=d)) % 2]
+            if sizes:
+                break
+        kernel.append(k), strides.append(s), dilations.append(d)
+        spatial.append(draw(st.sampled_from(sizes)))
+    dtype = draw(dtypes())
+    x = values(_rng(draw), (1, 2, *spatial), dtype, draw(st.sampled_from(["normal", "ties"])))
+    return x, dict(kernel_shape=tuple(kernel), strides=tuple(strides),
+                   pads=draw(st.sampled_from(["SAME_UPPER", "SAME_LOWER"])),
+                   dilations=tuple(dilations), ceil_mode=False)
+
+
+@check("pool.max_matches_reference", call=odd_same_pools())
+def max_pool_same_modes_put_the_odd_pixel_where_they_say(op, call):
+    x, params = call
+    out = op.max_pool(x, **params)
+    op.expect_close(out, ref.max_pool(x, **params), policy("exact", x.dtype))
 
 
 @check("pool.avg_matches_reference", case=pool_cases(op="avg_pool"),
