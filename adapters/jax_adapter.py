@@ -99,7 +99,7 @@ class JaxAdapter(ElementwiseOps):
         self.jax, self.jnp, self.lax = jax, jnp, lax
         self.version = jax.__version__
         self._device = _placement(jax, device)
-        self.device = device
+        self.device = "cpu" if self._device.platform == "cpu" else f"cuda:{self._device.id}"
         jax.config.update("jax_default_matmul_precision", "highest")  # no TF32 on GPUs
         _persistent_cache(jax)
         self._jitted: dict = {}
