@@ -53,9 +53,19 @@ def _subnormal_input(call) -> bool:
     return bool(((magnitude > 0) & (magnitude < float(ml_dtypes.finfo(x.dtype).tiny))).any())
 
 
+def _window_of_minus_infinity(call) -> bool:
+    """A max-pool window whose elements (padding included) are all -inf: its max is -inf."""
+    if call.op != "max_pool" or not call.arrays:
+        return False
+    keys = ("kernel_shape", "strides", "pads", "dilations", "ceil_mode")
+    out = ref.max_pool(call.arrays[0], **{k: call.params[k] for k in keys})
+    return bool(np.isneginf(out).any())
+
+
 # Facts about a failing call that a deviation's `when` may name.
 CONDITIONS = {"window_without_input": _window_without_input,
-              "subnormal_input": _subnormal_input}
+              "subnormal_input": _subnormal_input,
+              "window_of_minus_infinity": _window_of_minus_infinity}
 # What a check attaches to its failures (keywords of `Probe.fail` and `expect_*` beyond their
 # own), which `when` may name too; a test keeps this list in step with the checks.
 FACTS = ("case", "explicit_pads", "layers", "rates", "shift", "tap")

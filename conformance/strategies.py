@@ -34,13 +34,15 @@ def seeds():
 def values(rng: np.random.Generator, shape, dtype: str, style: str) -> np.ndarray:
     """An array of `shape` in `dtype`. Styles: "integers" (small, exact in every dtype: short
     reproducers, many ties), "normal", "ties" (few distinct values), "wide" (magnitudes over
-    many binades)."""
+    many binades), "infinities" (+-inf among a few integers: for max pooling)."""
     if style == "integers":
         array = rng.integers(-4, 5, size=shape).astype(np.float64)
     elif style == "ties":
         array = rng.choice([-1.0, 0.0, 2.0], size=shape)
     elif style == "wide":
         array = rng.normal(size=shape) * 2.0 ** rng.integers(-6, 7, size=shape)
+    elif style == "infinities":  # max pooling's special values: +-inf among small integers
+        array = rng.choice([-np.inf, -1.0, 0.0, 2.0, np.inf], size=shape, p=[.2, .2, .2, .2, .2])
     else:
         array = rng.normal(size=shape)
     return array.astype(as_dtype(dtype))
@@ -176,7 +178,8 @@ def pool_cases(draw, *, op="max_pool", max_ndim=3, dtype=None, ceil_mode=None, d
         pad = list(resolve_pads(mode, tuple(spatial), tuple(kernel), strides=tuple(stride),
                                 dilations=tuple(dilation)))
     dtype = draw(dtypes()) if dtype is None else dtype
-    style = draw(st.sampled_from(VALUE_STYLES)) if style is None else style
+    styles = VALUE_STYLES + (("infinities",) if op == "max_pool" else ())
+    style = draw(st.sampled_from(styles)) if style is None else style
     rng = np.random.default_rng(draw(seeds()))
     x = values(rng, (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *spatial), dtype, style)
     params = dict(kernel_shape=tuple(kernel), strides=tuple(stride), pads=mode or tuple(pad))

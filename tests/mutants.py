@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 from cnnspec.adapters.numpy_adapter import NumpyAdapter
@@ -348,6 +349,15 @@ class ConvTransposeSameIsValid(Mutant):
                                       groups=groups, output_padding=output_padding)
 
 
+class MaxPoolFromLowestFinite(Mutant):
+    """Max pooling that starts each window at the dtype's lowest finite number, not -inf."""
+
+    def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
+        out = super().max_pool(x, kernel_shape=kernel_shape, strides=strides, pads=pads,
+                               dilations=dilations, ceil_mode=ceil_mode)
+        return np.maximum(out, ml_dtypes.finfo(out.dtype).min).astype(out.dtype)
+
+
 MUTANTS = {
     "NoKernelFlip": "conv_transpose.zero_insert_flip",
     "FlippedKernelConv": "conv.cross_correlation",
@@ -378,4 +388,5 @@ MUTANTS = {
     "EluGradientIgnoresAlpha": "grad.kinks",
     "PoolSameLowerAsUpper": "pool.max_matches_reference",
     "ConvTransposeSameIsValid": "conv_transpose.output_size",
+    "MaxPoolFromLowestFinite": "pool.max_matches_reference",
 }
