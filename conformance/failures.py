@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnspec.reports.results import encode_number
+
 
 @dataclass
 class Call:
@@ -97,8 +99,7 @@ def _jsonable(value):
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if np.isfinite(value) else repr(value)  # "nan", "inf", "-inf"
+        return encode_number(value)  # the results' encoding of non-finite numbers
     if isinstance(value, np.ndarray):
         return _jsonable(value.tolist())
     if isinstance(value, (np.bool_,)):

@@ -140,11 +140,9 @@ def conv_transpose_cases(draw, *, max_ndim=3, dtype=None, bias=None, style=None,
                                   group_in * g, group_out * g, dtype, style, bias)
     mode = draw(st.sampled_from((None,) * 5 + PAD_MODES))
     if mode is not None:  # the framework's own padding mode: no output padding, sizes resolved
-        output_padding = [0] * ndim
-        resolved, output_padding = resolve_conv_transpose_pads(
+        pad, output_padding = resolve_conv_transpose_pads(
             mode, tuple(spatial), tuple(kernel), strides=tuple(stride),
-            dilations=tuple(dilation), output_padding=tuple(output_padding))
-        pad = list(resolved)
+            dilations=tuple(dilation), output_padding=(0,) * ndim)
     params = dict(strides=tuple(stride), pads=mode or tuple(pad), dilations=tuple(dilation),
                   groups=g, output_padding=(0,) * ndim if mode else tuple(output_padding))
     out = tuple(conv_transpose_output_size(i, k, stride=s, pads=p, dilation=d, output_padding=a)
