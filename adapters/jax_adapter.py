@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .dispatch import ElementwiseOps, forward
-from .protocol import OPS
+from .protocol import OPS, device_parts
 
 
 def _jax():
@@ -73,18 +73,16 @@ def _layout(ndim):
 
 def _placement(jax, device: str):
     """JAX's device for "cpu", "cpu:N", "cuda:N" or "gpu:N"; a ValueError when JAX has none."""
-    platform, _, index = device.lower().partition(":")
-    platform = "gpu" if platform == "cuda" else platform
-    if platform not in ("cpu", "gpu") or not (index or "0").isdigit():
-        raise ValueError(f"device={device!r}: give cpu or cuda:N")
+    kind, index = device_parts(device)
+    platform = "gpu" if kind == "cuda" else "cpu"
     try:
         devices = jax.devices(platform)
     except RuntimeError:
         devices = []
-    if int(index or 0) >= len(devices):
+    if index >= len(devices):
         raise ValueError(f"device={device!r}: JAX {jax.__version__} sees {len(devices)} "
                          f"{platform} device(s); run on cpu, or install JAX with CUDA")
-    return devices[int(index or 0)]
+    return devices[index]
 
 
 class JaxAdapter(ElementwiseOps):

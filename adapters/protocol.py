@@ -39,6 +39,16 @@ DIFFERENTIABLE = ("conv", "conv_transpose", "max_pool", "avg_pool", "softmax", "
                   "sigmoid", "tanh", "relu", "leaky_relu", "relu6", "elu")
 
 
+def device_parts(device: str) -> tuple[str, int]:
+    """("cpu", N) or ("cuda", N) for the protocol's device names "cpu", "cpu:N", "cuda" and
+    "cuda:N" ("gpu" is taken for "cuda"); a ValueError naming the value otherwise."""
+    kind, _, index = device.lower().partition(":")
+    kind = "cuda" if kind == "gpu" else kind
+    if kind not in ("cpu", "cuda") or not (index or "0").isdigit():
+        raise ValueError(f"device={device!r}: give cpu or cuda:N")
+    return kind, int(index or 0)
+
+
 @runtime_checkable
 class Adapter(Protocol):
     name: str  # "numpy", "torch", "tensorflow", "jax", or a third party's

@@ -22,7 +22,7 @@ import numpy as np
 from cnnspec.spec import conv_transpose_output_size, resolve_conv_transpose_pads
 
 from .dispatch import ElementwiseOps, forward
-from .protocol import OPS
+from .protocol import OPS, device_parts
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -46,16 +46,16 @@ def _zero(pads):
 def _placement(tf, device: str) -> tuple[str, str]:
     """(the device as the results record it, TF's name for it) for "cpu" or "cuda:N"; a
     ValueError when this TensorFlow has no such device (tensorflow-cpu has no GPU)."""
-    kind, _, index = device.lower().partition(":")
-    if kind == "cpu" and index in ("", "0"):
+    kind, index = device_parts(device)
+    if kind == "cpu":
+        if index:
+            raise ValueError(f"device={device!r}: TensorFlow has one CPU device, cpu")
         return "cpu", "/CPU:0"
-    if kind in ("cuda", "gpu") and (index or "0").isdigit():
-        gpus = tf.config.list_logical_devices("GPU")
-        if int(index or 0) >= len(gpus):
-            raise ValueError(f"device={device!r}: this TensorFlow sees {len(gpus)} GPU(s); "
-                             f"run on cpu, or install a TensorFlow build with CUDA")
-        return f"cuda:{int(index or 0)}", f"/GPU:{int(index or 0)}"
-    raise ValueError(f"device={device!r}: give cpu or cuda:N")
+    gpus = tf.config.list_logical_devices("GPU")
+    if index >= len(gpus):
+        raise ValueError(f"device={device!r}: this TensorFlow sees {len(gpus)} GPU(s); "
+                         f"run on cpu, or install a TensorFlow build with CUDA")
+    return f"cuda:{index}", f"/GPU:{index}"
 
 
 class TensorflowAdapter(ElementwiseOps):
