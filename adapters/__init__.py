@@ -4,7 +4,10 @@
 the names. Adapters import `cnnspec.spec` and their own framework only.
 """
 
+from . import capabilities
+from .capabilities import Capabilities
 from .protocol import DIFFERENTIABLE, OPS, Adapter
 from .registry import AdapterError, get, known, load
 
-__all__ = ["DIFFERENTIABLE", "OPS", "Adapter", "AdapterError", "get", "known", "load"]
+__all__ = ["DIFFERENTIABLE", "OPS", "Adapter", "AdapterError", "Capabilities", "capabilities",
+           "get", "known", "load"]

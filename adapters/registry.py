@@ -14,6 +14,8 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from . import capabilities
+
 ENTRY_POINT_GROUP = "cnnspec.adapters"
 
 # name -> (module:attribute, the distribution it needs, the extra that installs it)
@@ -55,6 +57,10 @@ def _instantiate(obj, spec: str, device: str | None = None):
     if missing:
         raise AdapterError(f"adapter {spec!r} is not an adapter: it lacks {', '.join(missing)} "
                            f"(see cnnspec.adapters.protocol.Adapter)")
+    try:
+        capabilities.of(obj)
+    except ValueError as error:
+        raise AdapterError(str(error)) from None
     return obj
 
 

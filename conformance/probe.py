@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import reject
 
-from cnnspec.adapters import OPS
+from cnnspec.adapters import OPS, capabilities
 
 from .failures import AdapterCrash, Call, CallTimedOut, RuleFailure, compare
 from .tolerance import Tolerance
@@ -94,6 +94,23 @@ def _described(value) -> str:
     return kind
 
 
+def call_keys(arrays, cotangent, params: dict) -> dict:
+    """What `supports(op, **keys)` receives (the adapter guide documents them): the call's
+    keywords; `dtype` and `shape` of the first array; `dtypes` and `shapes` of every array
+    argument in call order (None for an absent bias); for a gradient, `vjp=True` and the
+    `cotangent_dtype` and `cotangent_shape`."""
+    keys = dict(params)
+    if arrays:
+        given = [None if a is None else np.asarray(a) for a in arrays]
+        keys["dtypes"] = tuple(None if a is None else a.dtype.name for a in given)
+        keys["shapes"] = tuple(None if a is None else a.shape for a in given)
+        keys["dtype"], keys["shape"] = keys["dtypes"][0], keys["shapes"][0]
+    if cotangent is not None:
+        keys["cotangent_dtype"] = np.asarray(cotangent).dtype.name
+        keys["cotangent_shape"] = np.shape(cotangent)
+    return keys
+
+
 class Probe:
     def __init__(self, adapter, rule_id: str):
         self.adapter, self.rule_id = adapter, rule_id
@@ -109,18 +126,20 @@ class Probe:
             raise AttributeError(op)
         return functools.partial(self._call, op)
 
-    def supports(self, op: str, x=None, **params) -> bool | str:
-        """The adapter's verdict on a call, given the input `x` (its dtype and shape)."""
-        if x is not None:
-            params = {**params, "dtype": np.asarray(x).dtype.name, "shape": np.shape(x)}
-        return self.adapter.supports(op, **params)
+    def supports(self, op: str, x=None, *, arrays=(), cotangent=None, **params) -> bool | str:
+        """The verdict on a call, given its input `x` (or all its `arrays`): first the region the
+        adapter declares (its capabilities), then the adapter's own `supports`, which sees the
+        call's keywords and the keys of `call_keys`."""
+        arrays = arrays or (() if x is None else (x,))
+        keys = call_keys(arrays, cotangent, params)
+        outside = capabilities.of(self.adapter).verdict(op, keys)
+        if outside:
+            return outside
+        return self.adapter.supports(op, **keys)
 
-    def require(self, op: str, x=None, **params):
-        """Discards the example (and notes why) when the adapter does not support the call.
-
-        Besides the call's keywords, `supports` sees the input's `dtype` (name) and `shape`,
-        and `vjp=True` for a gradient."""
-        verdict = self.supports(op, x, **params)
+    def require(self, op: str, x=None, *, arrays=(), cotangent=None, **params):
+        """Discards the example (and notes why) when the adapter does not support the call."""
+        verdict = self.supports(op, x, arrays=arrays, cotangent=cotangent, **params)
         if verdict is not True:
             reason = f"{op}: {verdict}" if verdict else f"{op}: not supported"
             self.state.unsupported.add(reason)
@@ -129,7 +148,7 @@ class Probe:
             reject()
 
     def _call(self, op: str, *arrays, **params):
-        self.require(op, arrays[0] if arrays else None, **params)
+        self.require(op, arrays=arrays, **params)
         call = Call(op, arrays, params)
         self.calls.append(call)
         handed = _copies(arrays)  # an adapter that writes into its inputs changes no evidence
@@ -139,7 +158,7 @@ class Probe:
         return out
 
     def vjp(self, op: str, args: tuple, cotangent, **params) -> tuple:
-        self.require(op, args[0], vjp=True, **params)
+        self.require(op, arrays=tuple(args), cotangent=cotangent, vjp=True, **params)
         call = Call(op, tuple(args), params, is_vjp=True, cotangent=cotangent)
         self.calls.append(call)
         handed, dy = _copies(args), _copies([cotangent])[0]

@@ -11,13 +11,16 @@ Every example gets a fresh `Probe` (`op`) bound to the adapter and the rule.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
+import textwrap
 from dataclasses import dataclass
 
 from hypothesis import example, given
 from hypothesis import seed as hypothesis_seed
 
+from cnnspec.adapters import OPS
 from cnnspec.spec import RULES
 
 from .probe import Probe
@@ -33,6 +36,7 @@ class Check:
     strategies: dict
     examples: tuple  # pinned cases, run first
     requires: tuple  # (op, params) the adapter must support for the check to mean anything
+    calls: frozenset = frozenset()  # (op, is_vjp) every example makes (calls_of)
 
     def test(self, profile_settings, seed=None):
         """A new Hypothesis test of this check under `profile_settings`: call it with the adapter."""
@@ -54,6 +58,72 @@ class Check:
 CHECKS: dict[str, list[Check]] = {}
 
 
+def calls_of(function, probe: str | None = None, bound=None) -> frozenset:
+    """The adapter calls `function` makes on every example, read from its source: `op.<op>(...)`
+    and `getattr(op, "<op>")(...)` are (op, False), `op.vjp("<op>", ...)` and
+    `op.raises("<op>", ...)` name their op, and a helper of the same module that is handed the
+    probe is read too, with the constants it is handed (its defaults, its closure's) bound. Calls under an
+    `if` (such as `if op.supports(...)`) and calls whose op is not spelled out are left out: the
+    runner decides up front only on what is certain; the probe declines the rest call by call."""
+    definition = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    probe = probe or definition.args.args[0].arg
+    bound = {**_defaults(function), **(bound or {})}
+
+    def constant(node):
+        if isinstance(node, ast.Constant):
+            return node.value
+        return bound.get(node.id) if isinstance(node, ast.Name) else None
+
+    found = set()
+    for node in _unconditional(definition):
+        if not isinstance(node, ast.Call):
+            continue
+        target = node.func
+        if isinstance(target, ast.Attribute) and _is_name(target.value, probe):
+            if target.attr in OPS:
+                found.add((target.attr, False))
+            elif target.attr in ("vjp", "raises") and node.args and constant(node.args[0]) in OPS:
+                found.add((constant(node.args[0]), target.attr == "vjp"))
+        elif (isinstance(target, ast.Call) and _is_name(target.func, "getattr")
+              and _is_name(target.args[0], probe) and constant(target.args[1]) in OPS):
+            found.add((constant(target.args[1]), False))
+        elif isinstance(target, ast.Name):
+            helper = function.__globals__.get(target.id)
+            if not (inspect.isfunction(helper) and helper.__module__ == function.__module__):
+                continue
+            names = list(inspect.signature(helper).parameters)
+            handed = dict(zip(names, node.args))
+            handed.update({k.arg: k.value for k in node.keywords if k.arg})
+            receives = [name for name, arg in handed.items() if _is_name(arg, probe)]
+            if receives:
+                constants = {name: constant(arg) for name, arg in handed.items()
+                             if isinstance(constant(arg), str)}
+                found |= calls_of(helper, receives[0], constants)
+    return frozenset(found)
+
+
+def _defaults(function) -> dict:
+    """The strings a function's source may name its op by: its defaults and closure variables."""
+    known = {name: p.default for name, p in inspect.signature(function).parameters.items()}
+    known.update(inspect.getclosurevars(function).nonlocals)
+    return {name: value for name, value in known.items() if isinstance(value, str)}
+
+
+def _is_name(node, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _unconditional(node):
+    """The nodes under `node` that run whenever it does: an if's test, not its branches."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.If, ast.IfExp)):
+            yield child.test
+            yield from _unconditional(child.test)
+            continue
+        yield child
+        yield from _unconditional(child)
+
+
 def check(rule_id: str, *, requires=(), examples=(), **strategies):
     if rule_id not in RULES:
         raise ValueError(f"check for unknown rule id {rule_id!r}")
@@ -70,7 +140,7 @@ def check(rule_id: str, *, requires=(), examples=(), **strategies):
             [inspect.Parameter("adapter", inspect.Parameter.POSITIONAL_OR_KEYWORD), *drawn])
         CHECKS.setdefault(rule_id, []).append(Check(
             rule_id, body.__name__, run_example, dict(strategies), tuple(examples),
-            tuple(requires)))
+            tuple(requires), calls_of(body)))
         return body
 
     return register

@@ -16,13 +16,13 @@ import numpy as np
 from hypothesis.errors import HypothesisException, Unsatisfiable
 
 from cnnspec import UsageError, __version__
-from cnnspec.adapters import AdapterError, load
+from cnnspec.adapters import AdapterError, Capabilities, capabilities, load
 from cnnspec.adapters.registry import BUILTIN
 from cnnspec.adapters.registry import check as check_adapter
 from cnnspec.reports.results import Results, RuleResult
-from cnnspec.spec import closest_ids
+from cnnspec.spec import RULES, closest_ids
 
-from . import probe
+from . import probe, region
 from .deviations import builtin_deviations, for_adapter
 from .failures import AdapterCrash, CallTimedOut, RuleFailure, reproducer
 from .profiles import PROFILES
@@ -56,7 +56,28 @@ class CheckOutcome:
     timed_out: bool = False
 
 
+def outside(declared: Capabilities, check: Check) -> str | None:
+    """Why `check` lies wholly outside the declared region (decided before any draw), or None:
+    an op or gradient it calls on every example is not declared, a gradient rule meets an
+    adapter without gradients, or a call it requires is outside."""
+    for op, is_vjp in sorted(check.calls):
+        reason = declared.op_verdict(op, is_vjp)
+        if reason:
+            return f"{f'vjp({op})' if is_vjp else op}: {reason}"
+    if RULES[check.rule_id].section == "Gradients" and not declared.gradients:
+        return f"gradients: {declared.reason('gradients', 'the adapter declares no gradients')}"
+    for op, params in check.requires:
+        reason = declared.verdict(op, params)
+        if reason:
+            return f"{op}: {reason}"
+    return None
+
+
 def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> CheckOutcome:
+    declared = capabilities.of(adapter)
+    reason = outside(declared, check)
+    if reason:
+        return CheckOutcome("unsupported", reasons=[reason])
     for op, params in check.requires:
         verdict = adapter.supports(op, **params)
         if verdict is not True:
@@ -65,7 +86,10 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
     state = probe.state(check.rule_id)
     state.check_unsupported = set()
     try:
-        test(adapter)
+        with region.inside(declared):
+            test(adapter)
+    except region.OutsideRegion as beyond:
+        return CheckOutcome("unsupported", reasons=[str(beyond)])
     except RuleFailure as failure:
         return CheckOutcome("fail", str(failure), failure=failure)
     except AdapterCrash as crash:
@@ -78,6 +102,9 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
             return CheckOutcome("pass", reasons=reasons)  # every example was a declared one
         if reasons:
             return CheckOutcome("unsupported", reasons=reasons)
+        if declared is not capabilities.EVERYTHING:
+            return CheckOutcome("unsupported", reasons=[
+                "no example of this check lies inside the adapter's declared capabilities"])
         return CheckOutcome("error", f"no valid example could be drawn: {error}")
     except (HypothesisException, Exception) as error:
         return CheckOutcome("error", f"{check.name} raised {type(error).__name__}: {error}")
@@ -172,10 +199,14 @@ def check_invocation(adapter_refs, *, profile: str, prefixes=(), device: str | N
 
 def adapter_info(adapter) -> dict:
     """The `adapter` object of the results: name, framework, version, device."""
-    return {"name": str(adapter.name),
+    info = {"name": str(adapter.name),
             "framework": str(getattr(adapter, "framework", adapter.name)),
             "version": str(getattr(adapter, "version", "unknown")),
             "device": str(getattr(adapter, "device", "cpu"))}
+    declared = capabilities.of(adapter).as_dict()
+    if declared:
+        info["capabilities"] = declared
+    return info
 
 
 def suite_info(adapter_ref: str, *, profile: str, seed, device, started, duration_s: float,

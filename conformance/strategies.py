@@ -12,19 +12,74 @@ import ml_dtypes
 import numpy as np
 from hypothesis import strategies as st
 
+from cnnspec.adapters.capabilities import DTYPES, PAD_MODES
 from cnnspec.spec import (conv_output_size, conv_transpose_output_size, pool_output_size,
                           resolve_conv_transpose_pads, resolve_pads)
 
-DTYPES = ("float32", "float64", "float16", "bfloat16")
-PAD_MODES = ("VALID", "SAME_UPPER", "SAME_LOWER")  # the protocol's names of native padding
+from . import region
 
 
 def as_dtype(name: str):
     return ml_dtypes.bfloat16 if name == "bfloat16" else np.dtype(name)
 
 
-def dtypes(names=DTYPES):
-    return st.sampled_from(tuple(names))
+@st.composite
+def dtypes(draw, names=DTYPES):
+    """One of `names` that the adapter declares (region.py)."""
+    return draw(st.sampled_from(region.dtypes_within(tuple(names))))
+
+
+def dtype_or(draw, dtype: str | None) -> str:
+    """`dtype` when a check fixes it (OutsideRegion if the adapter lacks it), else a drawn one."""
+    return draw(dtypes()) if dtype is None else region.dtypes_within((dtype,))[0]
+
+
+@st.composite
+def spatial_ranks(draw, low: int = 1, high: int = 3):
+    """A number of spatial axes in [low, high] that the adapter declares."""
+    return draw(st.sampled_from(region.ranks_within(low, high)))
+
+
+def pad_pair(draw, op: str, high: int) -> tuple[int, int]:
+    """(begin, end) padding of one axis, each in [0, high], inside what the adapter declares
+    for `op`: zero without explicit padding, begin == end without asymmetric padding."""
+    if high <= 0 or not region.allows("explicit_pads", op):
+        return (0, 0)
+    begin = draw(st.integers(0, high))
+    return (begin, draw(st.integers(0, high)) if region.allows("asymmetric_pads", op) else begin)
+
+
+def pad_mode(draw, op: str, modes=PAD_MODES) -> str:
+    """One of the padding `modes` that the adapter declares for `op` (OutsideRegion if none)."""
+    kept = region.modes_within(op, modes)
+    if not kept:
+        raise region.OutsideRegion(region.active().reason(
+            modes[0], f"the adapter declares no {' or '.join(modes)} padding for {op}", op))
+    return draw(st.sampled_from(kept))
+
+
+def dilation(draw, op: str, high: int) -> int:
+    """A dilation in [1, high]; 1 on an adapter without dilations for `op`."""
+    return draw(st.integers(1, high)) if region.allows("dilations", op) else 1
+
+
+@st.composite
+def count_include_pads(draw) -> bool:
+    """avg_pool's count_include_pad: either value the adapter declares (with padding, True is
+    the option "count_include_pad" and False "exclude_pad")."""
+    counts = [value for value, option in ((True, "count_include_pad"), (False, "exclude_pad"))
+              if region.allows(option, "avg_pool")]
+    return draw(st.sampled_from(counts or [True]))
+
+
+def flag(draw, option: str, op: str, fixed: bool | None = None) -> bool:
+    """A boolean keyword whose True value is `option`: drawn, or `fixed` (OutsideRegion when a
+    check fixes True on an adapter without the option)."""
+    if fixed is not None:
+        if fixed:
+            region.require(option, op)
+        return fixed
+    return draw(st.booleans()) if region.allows(option, op) else False
 
 
 def seeds():
@@ -82,7 +137,7 @@ def _axis_sizes(draw, k, s, d, pb, pe, size):
 
 def _conv_arrays(draw, spatial, w_shape, channels, out_channels, dtype, style, bias):
     """Input, weight and optional bias of a (transposed) conv call, in one dtype and style."""
-    dtype = draw(dtypes()) if dtype is None else dtype
+    dtype = dtype_or(draw, dtype)
     style = draw(st.sampled_from(VALUE_STYLES[:2])) if style is None else style
     rng = np.random.default_rng(draw(seeds()))
     batch = draw(st.integers(1, 2))
@@ -98,8 +153,11 @@ def conv_cases(draw, *, max_ndim=3, dtype=None, groups=True, min_groups=1, bias=
                strides=True, dilations=True, pads=True, style=None, max_size=7):
     """Conv calls: 1-3 spatial axes, stride larger than kernel, dilation, asymmetric pads,
     groups (depthwise: one input channel per group), size-1 axes, outputs of size exactly 1."""
-    ndim = draw(st.integers(1, max_ndim))
+    ndim = draw(spatial_ranks(1, max_ndim))
     size = max_size if ndim < 3 else min(max_size, 5)
+    if min_groups > 1:
+        region.require("groups", "conv")
+    groups = groups and region.allows("groups", "conv")
     g = draw(st.sampled_from([n for n in (1, 1, 2, 3) if n >= min_groups])) if groups else 1
     group_in = draw(st.integers(1, 3 if g > 1 else 2))
     group_out = draw(st.integers(1, 2))
@@ -107,8 +165,8 @@ def conv_cases(draw, *, max_ndim=3, dtype=None, groups=True, min_groups=1, bias=
     for _ in range(ndim):
         k = draw(st.integers(1, 4))
         s = draw(st.integers(1, 4)) if strides else 1
-        d = draw(st.integers(1, 3)) if dilations else 1
-        pb, pe = (draw(st.integers(0, 3)), draw(st.integers(0, 3))) if pads else (0, 0)
+        d = draw(st.integers(1, 3)) if dilations and region.allows("dilations", "conv") else 1
+        pb, pe = pad_pair(draw, "conv", 3 if pads else 0)
         spatial.append(_axis_sizes(draw, k, s, d, pb, pe, size))
         kernel.append(k), stride.append(s), dilation.append(d), pad.append((pb, pe))
     batch, x, w, b = _conv_arrays(draw, spatial, (group_out * g, group_in, *kernel),
@@ -122,23 +180,24 @@ def conv_cases(draw, *, max_ndim=3, dtype=None, groups=True, min_groups=1, bias=
 @st.composite
 def conv_transpose_cases(draw, *, max_ndim=3, dtype=None, bias=None, style=None, max_size=5):
     """Transposed-conv calls with output padding below max(stride, dilation)."""
-    ndim = draw(st.integers(1, max_ndim))
+    ndim = draw(spatial_ranks(1, max_ndim))
     size = max_size if ndim < 3 else min(max_size, 3)
-    g = draw(st.sampled_from([1, 1, 2]))
+    g = draw(st.sampled_from([1, 1, 2])) if region.allows("groups", "conv_transpose") else 1
     group_in, group_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     kernel, stride, dilation, pad, spatial, output_padding = [], [], [], [], [], []
     for _ in range(ndim):
         i, k = draw(st.integers(1, size)), draw(st.integers(1, 4))
-        s, d = draw(st.integers(1, 3)), draw(st.integers(1, 2))
-        a = draw(st.integers(0, max(s, d) - 1))
+        s = draw(st.integers(1, 3))
+        d = draw(st.integers(1, 2)) if region.allows("dilations", "conv_transpose") else 1
+        a = (draw(st.integers(0, max(s, d) - 1))
+             if region.allows("output_padding", "conv_transpose") else 0)
         room = (i - 1) * s + d * (k - 1) + a  # the output keeps at least one element
-        pb = draw(st.integers(0, min(3, room)))
-        pe = draw(st.integers(0, min(3, room - pb)))
+        pb, pe = pad_pair(draw, "conv_transpose", min(3, room // 2))
         spatial.append(i), kernel.append(k), stride.append(s), dilation.append(d)
         pad.append((pb, pe)), output_padding.append(a)
     batch, x, w, b = _conv_arrays(draw, spatial, (group_in * g, group_out, *kernel),
                                   group_in * g, group_out * g, dtype, style, bias)
-    mode = draw(st.sampled_from((None,) * 5 + PAD_MODES))
+    mode = draw(st.sampled_from((None,) * 5 + region.modes_within("conv_transpose", PAD_MODES)))
     if mode is not None:  # the framework's own padding mode: no output padding, sizes resolved
         pad, output_padding = resolve_conv_transpose_pads(
             mode, tuple(spatial), tuple(kernel), strides=tuple(stride),
@@ -157,25 +216,27 @@ def pool_cases(draw, *, op="max_pool", max_ndim=3, dtype=None, ceil_mode=None, d
     """Pooling calls with pads <= k // 2 (the portable limit: PyTorch rejects more), stride
     larger than kernel, dilation (max only), ceil mode including a last window that starts in
     the end padding or on the last input element."""
-    ndim = draw(st.integers(1, max_ndim))
+    ndim = draw(spatial_ranks(1, max_ndim))
     size = max_size if ndim < 3 else min(max_size, 5)
+    if dilations:
+        region.require("dilations", op)
     with_dilation = (op == "max_pool") if dilations is None else dilations
+    with_dilation = with_dilation and region.allows("dilations", op)
     kernel, stride, dilation, pad, spatial = [], [], [], [], []
     for _ in range(ndim):
         k, s = draw(st.integers(1, 4)), draw(st.integers(1, 4))
         d = draw(st.integers(1, 2)) if with_dilation else 1
-        pb, pe = ((draw(st.integers(0, k // 2)), draw(st.integers(0, k // 2))) if pads
-                  else (0, 0))
+        pb, pe = pad_pair(draw, op, k // 2 if pads else 0)
         spatial.append(_axis_sizes(draw, k, s, d, pb, pe, size))
         kernel.append(k), stride.append(s), dilation.append(d), pad.append((pb, pe))
-    ceil = draw(st.booleans()) if ceil_mode is None else ceil_mode
+    ceil = flag(draw, "ceil_mode", op, ceil_mode)
     fits = all(i >= d * (k - 1) + 1 for i, k, d in zip(spatial, kernel, dilation))
-    modes = PAD_MODES if fits else PAD_MODES[1:]  # VALID needs a whole window on every axis
+    modes = region.modes_within(op, PAD_MODES if fits else PAD_MODES[1:])  # VALID: whole windows
     mode = draw(st.sampled_from((None, None) + modes)) if pads and not ceil else None
     if mode is not None:  # the framework's own padding mode, resolved to pads for the sizes
         pad = list(resolve_pads(mode, tuple(spatial), tuple(kernel), strides=tuple(stride),
                                 dilations=tuple(dilation)))
-    dtype = draw(dtypes()) if dtype is None else dtype
+    dtype = dtype_or(draw, dtype)
     styles = VALUE_STYLES + (("infinities",) if op == "max_pool" else ())
     style = draw(st.sampled_from(styles)) if style is None else style
     rng = np.random.default_rng(draw(seeds()))
@@ -184,7 +245,7 @@ def pool_cases(draw, *, op="max_pool", max_ndim=3, dtype=None, ceil_mode=None, d
     if op == "max_pool":
         params.update(dilations=tuple(dilation), ceil_mode=ceil)
     else:
-        params.update(ceil_mode=ceil, count_include_pad=draw(st.booleans()))
+        params.update(ceil_mode=ceil, count_include_pad=draw(count_include_pads()))
     out = tuple(pool_output_size(i, k, stride=s, pads=p, dilation=d, ceil_mode=ceil)
                 for i, k, s, p, d in zip(spatial, kernel, stride, pad, dilation))
     return PoolCase(x, params, x.shape[:2] + out)
@@ -248,7 +309,7 @@ def on_an_axis(draw, arrays, *, extra_axes=True):
 @st.composite
 def logits(draw, *, dtype=None, min_len=1, max_len=8, rows=3, style=None):
     """Softmax inputs `(rows, n)` with the axis last; styles add huge, very negative, -inf."""
-    dtype = draw(dtypes()) if dtype is None else dtype
+    dtype = dtype_or(draw, dtype)
     n = draw(st.integers(min_len, max_len))
     rng = np.random.default_rng(draw(seeds()))
     style = draw(st.sampled_from(["normal", "huge", "negative", "spread"])) if style is None \
@@ -269,7 +330,7 @@ def logits(draw, *, dtype=None, min_len=1, max_len=8, rows=3, style=None):
 @st.composite
 def activation_inputs(draw, *, dtype=None, size=12):
     """Inputs over the whole range: 0, the kinks, huge, tiny and subnormal magnitudes, +-inf."""
-    dtype = draw(dtypes()) if dtype is None else dtype
+    dtype = dtype_or(draw, dtype)
     info = ml_dtypes.finfo(as_dtype(dtype))
     rng = np.random.default_rng(draw(seeds()))
     specials = np.array([0.0, -0.0, 6.0, 1.0, -1.0, float(info.max), -float(info.max),

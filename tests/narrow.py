@@ -4,6 +4,7 @@ control, declining what such a library lacks. The suite must still check every r
 
 from __future__ import annotations
 
+from cnnspec.adapters import Capabilities
 from cnnspec.adapters.numpy_adapter import NumpyAdapter
 
 
@@ -32,3 +33,14 @@ class Float32Only(NumpyAdapter):
         if params.get("dtype", "float32") != "float32":
             return "float32 only"
         return super().supports(op, **params)
+
+
+class Declared2dForwardFloat32(NumpyAdapter):
+    """The same limits declared up front as capabilities, forward only: the strategies draw
+    inside them and nothing is declined."""
+
+    name = "declared"
+    capabilities = Capabilities(
+        gradients=frozenset(), spatial_ranks=frozenset({2}), dtypes=frozenset({"float32"}),
+        reasons={"gradients": "inference only", "spatial_ranks": "2 spatial axes only",
+                 "dtypes": "float32 only"})

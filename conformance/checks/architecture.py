@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from cnnspec.spec import conv_param_count, dilated_usage_counts, hdc_m2, receptive_field
 
 from ..registry import check
-from ..strategies import as_dtype, dtypes
+from ..strategies import as_dtype, dtypes, spatial_ranks
 
 
 @st.composite
 def conv_layers(draw):
-    kernel = tuple(draw(st.integers(1, 4)) for _ in range(draw(st.integers(1, 2))))
+    kernel = tuple(draw(st.integers(1, 4)) for _ in range(draw(spatial_ranks(1, 2))))
     groups = draw(st.integers(1, 3))
     return kernel, groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3)), groups
 
@@ -76,7 +76,7 @@ def _input_gradient_of_one_output(op, layers, ndim=1, dtype="float64"):
 def conv_stacks(draw):
     """1-4 layers (kernel, stride, dilation) on 1 spatial axis, or 1-3 smaller ones on 2 or 3
     (the input grows as the product of the strides), and a dtype."""
-    ndim = draw(st.integers(1, 3))
+    ndim = draw(spatial_ranks(1, 3))
     small = ndim > 1
     layer = st.tuples(st.integers(1, 3 if small else 4), st.integers(1, 2 if small else 3),
                       st.integers(1, 2 if small else 3))
@@ -106,7 +106,7 @@ def stacked_dilated_convs_use_the_counted_taps(op, rates, dtype):
 
 
 @check("dilation.hdc", rates=st.lists(st.integers(1, 9), min_size=2, max_size=4).map(
-    lambda r: (1, *r)), ndim=st.integers(1, 2), dtype=dtypes(("float32", "float64")))
+    lambda r: (1, *r)), ndim=spatial_ranks(1, 2), dtype=dtypes(("float32", "float64")))
 def hdc_designs_leave_no_holes(op, rates, ndim, dtype):
     """M_2 <= K implies every input in the field is used ([1, 2, 5] yes, [1, 2, 9] no); the
     counts (up to 3^5 per axis) are exact in float32."""

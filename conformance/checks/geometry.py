@@ -13,10 +13,13 @@ from ..registry import check
 from ..strategies import (
     conv_cases,
     conv_transpose_cases,
+    dilation,
     dtypes,
+    pad_mode,
     pool_case,
     pool_cases,
     seeds,
+    spatial_ranks,
     values,
 )
 from ..tolerance import policy
@@ -43,7 +46,7 @@ def conv_output_size_floors(op, case):
 def _conv_per_axis(draw, axis_case, *, valid=False):
     """A conv call on 1-3 spatial axes, each axis's kernel and pads from `axis_case(draw)`, on
     an input long enough for one window; pads "VALID" (the framework's own) when `valid`."""
-    ndim = draw(st.integers(1, 3))
+    ndim = draw(spatial_ranks(1, 3))
     kernels, pads, spatial = [], [], []
     for _ in range(ndim):
         k, pad = axis_case(draw)
@@ -54,7 +57,7 @@ def _conv_per_axis(draw, axis_case, *, valid=False):
     rng = np.random.default_rng(draw(seeds()))
     x = values(rng, (1, 2, *spatial), dtype, "integers")
     w = values(rng, (3, 2, *kernels), dtype, "integers")
-    return x, w, "VALID" if valid else tuple(pads)
+    return x, w, pad_mode(draw, "conv", ("VALID",)) if valid else tuple(pads)
 
 
 @st.composite
@@ -113,11 +116,11 @@ def full_padding_grows_by_k_minus_1(op, call):
 
 @st.composite
 def same_convs(draw):
-    ndim = draw(st.integers(1, 2))
-    mode = draw(st.sampled_from(["SAME_UPPER", "SAME_LOWER"]))
+    ndim = draw(spatial_ranks(1, 2))
+    mode = pad_mode(draw, "conv", ("SAME_UPPER", "SAME_LOWER"))
     kernel = tuple(draw(st.integers(1, 5)) for _ in range(ndim))
     strides = tuple(draw(st.sampled_from([1, 1, 2, 3])) for _ in range(ndim))
-    dilations = tuple(draw(st.sampled_from([1, 1, 2])) for _ in range(ndim))
+    dilations = tuple(dilation(draw, "conv", 2) for _ in range(ndim))
     spatial = tuple(draw(st.integers(1, 9)) for _ in range(ndim))
     dtype = draw(dtypes())
     rng = np.random.default_rng(draw(seeds()))
@@ -153,9 +156,9 @@ def output_depth_is_the_number_of_filters(op, case):
 @st.composite
 def exactly_one_dilated_window(draw):
     """On 1-3 spatial axes, an input exactly as long as each axis's dilated kernel extent."""
-    ndim = draw(st.integers(1, 3))
+    ndim = draw(spatial_ranks(1, 3))
     kernels = tuple(draw(st.integers(1, 4)) for _ in range(ndim))
-    dilations = tuple(draw(st.integers(1, 4 if ndim == 1 else 3)) for _ in range(ndim))
+    dilations = tuple(dilation(draw, "conv", 4 if ndim == 1 else 3) for _ in range(ndim))
     dtype = draw(dtypes())
     rng = np.random.default_rng(draw(seeds()))
     spatial = tuple(effective_kernel(k, dilation=d) for k, d in zip(kernels, dilations))

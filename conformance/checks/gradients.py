@@ -157,11 +157,13 @@ def activation_derivatives_follow_their_formulas_and_pick_a_side_at_kinks(op, x,
     away = (x.astype(np.float64) != 0) & (x.astype(np.float64) != 6)
     tol = policy("transcendental", dtype)
     kinks = np.array([[[0.0, 6.0]]]).astype(as_dtype(dtype))
-    for name, params, reference in [("leaky_relu", {"alpha": alpha}, ref.leaky_relu_vjp),
-                                    ("relu6", {}, ref.relu6_vjp),
-                                    ("elu", {"alpha": alpha}, ref.elu_vjp)]:
-        if op.supports(name, x, vjp=True, **params) is not True:
-            continue  # e.g. an elu without alpha: the other two are still checked
+    activations = [("leaky_relu", {"alpha": alpha}, ref.leaky_relu_vjp),
+                   ("relu6", {}, ref.relu6_vjp), ("elu", {"alpha": alpha}, ref.elu_vjp)]
+    # e.g. an elu without alpha: the other two are still checked; with none, the draw is declined
+    supported = [a for a in activations if op.supports(a[0], x, vjp=True, **a[1]) is True]
+    if not supported:
+        op.require(activations[0][0], x, vjp=True, **activations[0][1])
+    for name, params, reference in supported:
         dx = _unit_vjp(op, name, x, **params)
         want = reference(x, np.ones_like(x, dtype=np.float64), **params)
         op.expect_close(dx[away], want[away], tol, quantity=f"{name}'(x) (alpha={alpha!r})"

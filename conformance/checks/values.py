@@ -12,7 +12,8 @@ from cnnspec.spec import resolve_conv_transpose_pads, same_pads
 
 from .. import expected
 from ..registry import check
-from ..strategies import as_dtype, conv_cases, conv_transpose_cases, dtypes, pool_cases, seeds, values
+from ..strategies import (as_dtype, conv_cases, conv_transpose_cases, count_include_pads, dilation,
+                          dtypes, pad_mode, pool_cases, seeds, spatial_ranks, values)
 from ..tolerance import policy
 from .geometry import ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD
 
@@ -25,11 +26,11 @@ def _rng(draw):
 def one_hot_kernels(draw):
     """A conv on 1-3 spatial axes whose kernel is a single 1 at tap m (per axis): the output
     copies x[t*s + m*d] on every axis."""
-    ndim = draw(st.integers(1, 3))
+    ndim = draw(spatial_ranks(1, 3))
     kernel, strides, dilations, taps, spatial = [], [], [], [], []
     for _ in range(ndim):
         k, s, d = draw(st.integers(2, 5 if ndim == 1 else 3)), draw(st.integers(1, 3)), \
-            draw(st.integers(1, 2))
+            dilation(draw, "conv", 2)
         kernel.append(k), strides.append(s), dilations.append(d)
         taps.append(draw(st.integers(0, k - 1)))
         spatial.append(draw(st.integers(d * (k - 1) + 1, max(d * (k - 1) + 1, 12 // ndim + 2))))
@@ -73,7 +74,7 @@ def pointwise_calls(draw):
     dtype = draw(dtypes())
     rng = _rng(draw)
     c_in, c_out = draw(st.integers(1, 6)), draw(st.integers(1, 5))
-    spatial = tuple(draw(st.integers(1, 5)) for _ in range(draw(st.integers(1, 3))))
+    spatial = tuple(draw(st.integers(1, 5)) for _ in range(draw(spatial_ranks(1, 3))))
     return (values(rng, (2, c_in) + spatial, dtype, "normal"),
             values(rng, (c_out, c_in) + (1,) * len(spatial), dtype, "normal"))
 
@@ -94,7 +95,7 @@ def pointwise_conv_is_a_per_pixel_matrix_product(op, call):
 def dense_calls(draw):
     dtype = draw(dtypes())
     rng = _rng(draw)
-    spatial = tuple(draw(st.integers(1, 5)) for _ in range(draw(st.integers(1, 2))))
+    spatial = tuple(draw(st.integers(1, 5)) for _ in range(draw(spatial_ranks(1, 2))))
     c_in, c_out = draw(st.integers(1, 3)), draw(st.integers(1, 4))
     return (values(rng, (2, c_in) + spatial, dtype, "normal"),
             values(rng, (c_out, c_in) + spatial, dtype, "normal"))
@@ -128,7 +129,7 @@ def grouped_conv_is_split_then_concatenate(op, case):
 def depthwise_calls(draw):
     dtype = draw(dtypes())
     rng = _rng(draw)
-    ndim = draw(st.integers(1, 2))
+    ndim = draw(spatial_ranks(1, 2))
     c, mult = draw(st.integers(1, 4)), draw(st.integers(1, 2))
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     spatial = tuple(k + draw(st.integers(0, 4)) for k in kernel)
@@ -238,11 +239,11 @@ def conv_is_linear(op, case, a, b):
 def shiftable_signals(draw):
     """A conv on 1-3 spatial axes and a shift of t strides along one of them, with a zero
     margin there so that no window sees the wrap-around."""
-    ndim = draw(st.integers(1, 3))
+    ndim = draw(spatial_ranks(1, 3))
     axis = draw(st.integers(0, ndim - 1))
     kernel = tuple(draw(st.integers(1, 4 if ndim == 1 else 3)) for _ in range(ndim))
     strides = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
-    dilations = tuple(draw(st.integers(1, 2)) for _ in range(ndim))
+    dilations = tuple(dilation(draw, "conv", 2) for _ in range(ndim))
     t = draw(st.integers(1, 3))
     dtype = draw(dtypes())
     rng = _rng(draw)
@@ -352,11 +353,11 @@ def max_pool_matches_reference(op, case):
 def odd_same_pools(draw):
     """Max pooling in a SAME mode on 1-2 axes where the total padding is odd on every axis,
     so SAME_UPPER and SAME_LOWER differ: the odd pixel goes to the end or the beginning."""
-    ndim = draw(st.integers(1, 2))
+    ndim = draw(spatial_ranks(1, 2))
     kernel, strides, dilations, spatial = [], [], [], []
     for _ in range(ndim):
         while True:
-            k, s, d = draw(st.integers(2, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+            k, s, d = draw(st.integers(2, 4)), draw(st.integers(1, 3)), dilation(draw, "max_pool", 2)
             sizes = [i for i in range(1, 10) if sum(same_pads(i, k, stride=s, dilation=d)) % 2]
             if sizes:
                 break
@@ -365,7 +366,7 @@ def odd_same_pools(draw):
     dtype = draw(dtypes())
     x = values(_rng(draw), (1, 2, *spatial), dtype, draw(st.sampled_from(["normal", "ties"])))
     return x, dict(kernel_shape=tuple(kernel), strides=tuple(strides),
-                   pads=draw(st.sampled_from(["SAME_UPPER", "SAME_LOWER"])),
+                   pads=pad_mode(draw, "max_pool", ("SAME_UPPER", "SAME_LOWER")),
                    dilations=tuple(dilations), ceil_mode=False)
 
 
@@ -393,7 +394,7 @@ def max_pool_padding_is_minus_infinity(op, case):
 
 
 @check("pool.avg_count_include_pad", case=pool_cases(op="avg_pool").filter(
-    lambda c: any(p != (0, 0) for p in c.params["pads"])), include=st.booleans())
+    lambda c: any(p != (0, 0) for p in c.params["pads"])), include=count_include_pads())
 def avg_pool_divisor_counts_padding_as_asked(op, case, include):
     params = {**case.params, "count_include_pad": include}
     out = op.avg_pool(case.x, **params)
@@ -404,13 +405,14 @@ def avg_pool_divisor_counts_padding_as_asked(op, case, include):
 @st.composite
 def same_padded_avg_pools(draw):
     """Average pooling with the native SAME padding (TF's and JAX's own), either divisor."""
-    ndim = draw(st.integers(1, 2))
+    ndim = draw(spatial_ranks(1, 2))
     kernel = tuple(draw(st.integers(1, 4)) for _ in range(ndim))
     strides = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     spatial = tuple(draw(st.integers(1, 8)) for _ in range(ndim))
     x = values(_rng(draw), (1, 2) + spatial, draw(dtypes()), "normal")
-    return x, dict(kernel_shape=kernel, strides=strides, pads="SAME_UPPER", ceil_mode=False,
-                   count_include_pad=draw(st.booleans()))
+    return x, dict(kernel_shape=kernel, strides=strides,
+                   pads=pad_mode(draw, "avg_pool", ("SAME_UPPER",)), ceil_mode=False,
+                   count_include_pad=draw(count_include_pads()))
 
 
 @check("pool.avg_count_include_pad", call=same_padded_avg_pools())
@@ -425,7 +427,7 @@ def same_padded_avg_pool_divisor(op, call):
 def windows_with_a_nan(draw):
     """Non-overlapping max windows on 1-3 spatial axes, one NaN in one of them."""
     dtype = draw(dtypes())
-    ndim = draw(st.integers(1, 3))
+    ndim = draw(spatial_ranks(1, 3))
     kernel = tuple(draw(st.integers(2, 4 if ndim == 1 else 3)) for _ in range(ndim))
     counts = tuple(draw(st.integers(1, 4 if ndim == 1 else 2)) for _ in range(ndim))
     x = values(_rng(draw), (1, 1, *(k * c for k, c in zip(kernel, counts))), dtype, "normal")
@@ -458,7 +460,7 @@ def nan_in_a_max_window_propagates_or_is_ignored(op, call):
 @st.composite
 def non_overlapping_pools(draw):
     dtype = draw(dtypes())
-    ndim = draw(st.integers(1, 2))
+    ndim = draw(spatial_ranks(1, 2))
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     counts = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     x = values(_rng(draw), (1, 2) + tuple(k * c for k, c in zip(kernel, counts)), dtype, "normal")
@@ -487,7 +489,7 @@ def max_ignores_the_order_inside_a_window(op, call):
 @st.composite
 def feature_maps(draw, max_ndim=3):
     dtype = draw(dtypes())
-    spatial = tuple(draw(st.integers(1, 6)) for _ in range(draw(st.integers(1, max_ndim))))
+    spatial = tuple(draw(st.integers(1, 6)) for _ in range(draw(spatial_ranks(1, max_ndim))))
     return values(_rng(draw), (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + spatial,
                   dtype, "normal")
 
@@ -557,6 +559,7 @@ def nearest_upsampling_repeats_each_pixel(op, call):
 
 @st.composite
 def shuffle_calls(draw):
+    draw(spatial_ranks(2, 2))  # pixel shuffle is defined on 2 spatial axes
     r = draw(st.integers(1, 3))
     x = values(_rng(draw), (draw(st.integers(1, 2)), r * r * draw(st.integers(1, 2)),
                             draw(st.integers(1, 4)), draw(st.integers(1, 4))),

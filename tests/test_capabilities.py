@@ -1,0 +1,44 @@
+"""Capabilities as data (adapters/capabilities.py): validated when built, a verdict per call."""
+
+import pytest
+
+from cnnspec.adapters import AdapterError, Capabilities, load
+from cnnspec.adapters.capabilities import OPTIONS
+
+
+def test_unknown_names_are_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="unknown float8.*float16"):
+        Capabilities(dtypes={"float32", "float8"})
+    with pytest.raises(ValueError, match="unknown ceil"):
+        Capabilities(options={"max_pool": {"ceil"}})
+    with pytest.raises(ValueError, match="unknown SAME"):
+        Capabilities(padding_modes={"conv": {"SAME"}})
+
+
+def test_each_field_decides_a_call_with_its_declared_reason():
+    declared = Capabilities(
+        ops={"conv", "max_pool", "relu"}, gradients={"conv"}, spatial_ranks={2},
+        dtypes={"float32"}, padding_modes={"conv": {"VALID"}},
+        options={"max_pool": OPTIONS - {"ceil_mode"}},
+        reasons={"ceil_mode": "no ceil mode", "max_pool.VALID": "pools take pairs"})
+    conv = dict(shape=(1, 1, 4, 4), dtype="float32", strides=(1, 1), pads="VALID",
+                dilations=(1, 1), groups=1)
+    assert declared.verdict("conv", conv) is None
+    assert declared.verdict("conv", {**conv, "vjp": True}) is None
+    assert "avg_pool" in declared.verdict("avg_pool", {})
+    assert "gradient of relu" in declared.verdict("relu", {"vjp": True})
+    assert "3 spatial axes" in declared.verdict("conv", {**conv, "shape": (1, 1, 2, 2, 2)})
+    assert declared.verdict("relu", {"shape": (2, 3, 4, 5, 6), "dtype": "float32"}) is None
+    assert "float16" in declared.verdict("conv", {**conv, "dtype": "float16"})
+    assert "SAME_UPPER" in declared.verdict("conv", {**conv, "pads": "SAME_UPPER"})
+    assert declared.verdict("max_pool", {"pads": "VALID"}) == "pools take pairs"
+    assert declared.verdict("max_pool", {"ceil_mode": True}) == "no ceil mode"
+    assert declared.verdict("max_pool", {"ceil_mode": False, "pads": ((1, 1),)}) is None
+
+
+def test_an_adapter_with_a_malformed_capabilities_is_refused_when_loaded(tmp_path):
+    module = tmp_path / "odd.py"
+    module.write_text("from cnnspec.adapters.numpy_adapter import NumpyAdapter\n"
+                      "class Odd(NumpyAdapter):\n    capabilities = {'dtypes': ['float32']}\n")
+    with pytest.raises(AdapterError, match="its capabilities is a dict, not cnnspec"):
+        load(f"{module}:Odd")
