@@ -11,11 +11,26 @@ A failure of `rule` whose counterexample matches `when` becomes `deviation`. `wh
 the failing call's keywords, `op` and `dtype`, the facts the check attached to the failure
 (such as `case`), and the named CONDITIONS below (facts derived from the call, such as
 `window_without_input`). An entry whose rule no longer fails is stale.
+
+Derived conditions, for an entry that must cover exactly the calls it explains:
+
+    when = { dtype = { in = ["float16", "bfloat16"] },      # or { not_in = [...] }
+             axes = "any kernel_shape < strides" }         # or a list: all must hold
+
+`axes` compares two per-axis quantities, or one and an integer, on any or all spatial axes:
+the call's per-axis keywords, `pads_begin`, `pads_end`, `input` (the input's spatial sizes)
+and `kernel` (the weight's spatial sizes, for conv ops).
+
+An expected error instead of a wrong value: `raises = "InvalidArgumentError"` (the exception's
+class name, or one of its bases, or "*") turns an adapter's raise on a matching call into the
+deviation; `crashes = true` declares a call that kills the process (a segfault): the suite does
+not make a matching call, and sets the example aside as the declared deviation.
 """
 
 from __future__ import annotations
 
 import difflib
+import operator
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,9 +88,72 @@ FACTS = ("case", "explicit_pads", "layers", "rates", "shift", "tap")
 # any keyword of the protocol's ops, the facts and the conditions. Any other key is a typo,
 # which would never match.
 WHEN_KEYS = ("op", "dtype", "spatial_axes", *dict.fromkeys(k for keys in OPS.values() for k in keys),
-             *FACTS, *CONDITIONS)
+             *FACTS, *CONDITIONS, "axes")
 KINDS = ("documented convention", "bug")
-ENTRY_KEYS = ("rule", "when", "observed", "kind", "evidence")
+ENTRY_KEYS = ("rule", "when", "observed", "kind", "evidence", "raises", "crashes")
+SET_TESTS = ("in", "not_in")
+COMPARISONS = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
+               ">=": operator.ge, ">": operator.gt}
+PER_AXIS = ("input", "kernel", "pads_begin", "pads_end", "kernel_shape", "strides", "dilations",
+            "output_padding", "output_size", "scale_factors")
+
+
+@dataclass(frozen=True)
+class AxisTest:
+    """`any kernel_shape < strides`: a comparison per spatial axis, over any or all of them."""
+
+    quantifier: str
+    left: str
+    compare: str
+    right: str
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> "AxisTest":
+        words = str(text).split()
+        form = f'{where}: axes={text!r}: write "any|all QUANTITY OP QUANTITY|INTEGER", such as ' \
+               f'"any kernel_shape < strides"; quantities: {", ".join(PER_AXIS)}'
+        if len(words) != 4 or words[0] not in ("any", "all") or words[2] not in COMPARISONS:
+            raise UsageError(form)
+        for term in (words[1], words[3]):
+            if term not in PER_AXIS and not term.lstrip("-").isdigit():
+                near = difflib.get_close_matches(term, PER_AXIS, n=1)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                raise UsageError(f"{where}: axes={text!r}: unknown quantity {term!r}: {hint}"
+                                 f"the quantities are {', '.join(PER_AXIS)}")
+        return cls(*words)
+
+    def holds(self, call) -> bool:
+        left, right = _per_axis(call, self.left), _per_axis(call, self.right)
+        if left is None or right is None:
+            return False
+        if isinstance(right, int):
+            right = (right,) * len(left)
+        if isinstance(left, int):
+            left = (left,) * len(right)
+        results = [COMPARISONS[self.compare](a, b) for a, b in zip(left, right)]
+        return bool(results) and (any(results) if self.quantifier == "any" else all(results))
+
+    def __str__(self):
+        return f"{self.quantifier} {self.left} {self.compare} {self.right}"
+
+
+def _per_axis(call, name: str):
+    """One per-axis quantity of `call`, a tuple (an int for a literal), or None if it lacks it."""
+    if name.lstrip("-").isdigit():
+        return int(name)
+    arrays = [a for a in call.arrays if a is not None]
+    if name == "input":
+        return tuple(np.shape(arrays[0])[2:]) if arrays else None
+    if name == "kernel":
+        return tuple(np.shape(arrays[1])[2:]) if call.op.startswith("conv") and len(arrays) > 1 \
+            else None
+    if name in ("pads_begin", "pads_end"):
+        pads = call.params.get("pads")
+        if pads is None or isinstance(pads, str):
+            return None
+        return tuple(pair[0 if name == "pads_begin" else 1] for pair in pads)
+    value = call.params.get(name)
+    return tuple(value) if isinstance(value, (list, tuple)) else None
 
 
 @dataclass(frozen=True)
@@ -85,6 +163,8 @@ class Deviation:
     kind: str
     evidence: str
     when: dict = field(default_factory=dict)
+    raises: str | None = None  # the class name of the error the adapter raises ("*": any)
+    crashes: bool = False  # the call kills the process: the suite does not make it
 
     def matches(self, call, data=None) -> bool:
         """Whether the failing `call` (the last of a failure's calls), with the facts the check
@@ -100,13 +180,34 @@ class Deviation:
             if key in CONDITIONS:
                 if CONDITIONS[key](call) != value:
                     return False
+            elif key == "axes":
+                if not all(test.holds(call) for test in value):
+                    return False
+            elif isinstance(value, dict):
+                fact = _normalise(facts.get(key))
+                wanted = [_normalise(v) for v in value.get("in", value.get("not_in", []))]
+                if (fact in wanted) != ("in" in value):
+                    return False
             elif _normalise(facts.get(key)) != _normalise(value):
                 return False
         return True
 
+    def explains_error(self, call, error: BaseException) -> bool:
+        """Whether this entry declares that `call` raises `error`."""
+        if self.raises is None or not self.matches(call):
+            return False
+        names = {cls.__name__ for cls in type(error).__mro__}
+        return self.raises == "*" or self.raises in names
+
     def as_dict(self) -> dict:
-        return {"observed": self.observed, "kind": self.kind, "evidence": self.evidence,
-                "when": dict(self.when)}
+        when = {k: [str(t) for t in v] if k == "axes" else v for k, v in self.when.items()}
+        out = {"observed": self.observed, "kind": self.kind, "evidence": self.evidence,
+               "when": when}
+        if self.raises is not None:
+            out["raises"] = self.raises
+        if self.crashes:
+            out["crashes"] = True
+        return out
 
 
 def _normalise(value):
@@ -144,8 +245,23 @@ def parse(text: str, source: str) -> list[Deviation]:
                    if k in CONDITIONS and not isinstance(v, bool)]
         if unknown:
             raise UsageError(f"{where}: when.{unknown[0]} is a condition: true or false")
+        when = dict(entry.get("when", {}))
+        for key, value in when.items():
+            if isinstance(value, dict) and (len(value) != 1 or next(iter(value)) not in SET_TESTS
+                                            or not isinstance(next(iter(value.values())), list)):
+                raise UsageError(f"{where}: when.{key}={value!r}: a table is a set test, "
+                                 f"{{ in = [...] }} or {{ not_in = [...] }}")
+        if "axes" in when:
+            tests = when["axes"] if isinstance(when["axes"], list) else [when["axes"]]
+            when["axes"] = tuple(AxisTest.parse(t, where) for t in tests)
+        raises, crashes = entry.get("raises"), entry.get("crashes", False)
+        if raises is not None and not (isinstance(raises, str) and raises.strip()):
+            raise UsageError(f"{where}: raises={raises!r}: give the error's class name, such "
+                             f"as \"InvalidArgumentError\", or \"*\" for any")
+        if not isinstance(crashes, bool) or (crashes and raises is not None):
+            raise UsageError(f"{where}: crashes={crashes!r}: true or false, and not with raises")
         entries.append(Deviation(entry["rule"], entry["observed"], entry["kind"],
-                                 entry["evidence"], dict(entry.get("when", {}))))
+                                 entry["evidence"], when, raises, crashes))
     return entries
 
 

@@ -151,6 +151,7 @@ class Probe:
         self.require(op, arrays=arrays, **params)
         call = Call(op, arrays, params)
         self.calls.append(call)
+        self._unless_it_crashes(call)
         handed = _copies(arrays)  # an adapter that writes into its inputs changes no evidence
         out = self._array(f"{op}(...)", self._guarded(
             lambda: getattr(self.adapter, op)(*handed, **params), call))
@@ -161,6 +162,7 @@ class Probe:
         self.require(op, arrays=tuple(args), cotangent=cotangent, vjp=True, **params)
         call = Call(op, tuple(args), params, is_vjp=True, cotangent=cotangent)
         self.calls.append(call)
+        self._unless_it_crashes(call)
         handed, dy = _copies(args), _copies([cotangent])[0]
         grads = self._guarded(lambda: self.adapter.vjp(op, tuple(handed), dy, **params), call)
         if not isinstance(grads, (tuple, list)) or len(grads) != len(args):
@@ -189,6 +191,19 @@ class Probe:
             return error
         return None
 
+    def _set_aside(self, entry, headline: str):
+        """The example shows a declared deviation: kept as evidence, and the search goes on."""
+        failure = RuleFailure(self.rule_id, f"{headline} [{self.rule_id}]", calls=self.calls)
+        self.state.deviated.append((entry, failure))
+        reject()
+
+    def _unless_it_crashes(self, call: Call):
+        """A call a deviation declares to kill the process is not made (its example is set aside
+        as that deviation)."""
+        entry = next((d for d in self.state.deviations if d.crashes and d.matches(call)), None)
+        if entry is not None:
+            self._set_aside(entry, f"not called, declared to crash: {call.signature()}")
+
     def _guarded(self, fn, call: Call, *, wrap: bool = True):
         seconds = self.state.timeout
         alarm = (seconds and hasattr(signal, "setitimer")
@@ -207,6 +222,11 @@ class Probe:
         except Exception as error:
             if not wrap:
                 raise
+            entry = next((d for d in self.state.deviations if d.explains_error(call, error)),
+                         None)
+            if entry is not None:
+                self._set_aside(entry, f"adapter raised in {call.signature()}: "
+                                       f"{type(error).__name__}: {error}")
             raise AdapterCrash(call, error, self.calls) from error
         finally:
             if alarm:

@@ -151,3 +151,47 @@ class SoftmaxDropsTheAxis(NumpyAdapter):
 
     def softmax(self, x, *, axis):
         return super().softmax(x, axis=axis).sum(axis=axis)
+
+
+class RaisesOnHalfSigmoid(NumpyAdapter):
+    """Raises for a float16 sigmoid, as a library without that kernel; declared as a raise."""
+
+    name = "raises-half"
+    deviations_file = DATA / "raises.toml"
+
+    def sigmoid(self, x):
+        if np.asarray(x).dtype == np.float16:
+            raise TypeError("no float16 kernel for sigmoid")
+        return super().sigmoid(x)
+
+
+class RaisesUndeclared(RaisesOnHalfSigmoid):
+    name = "raises-undeclared"
+    deviations_file = DATA / "nan_relu6.toml"  # about another rule
+
+
+class SegfaultsOnDoubleRelu6(NumpyAdapter):
+    """Kills the process on a float64 relu6 (a segfault in C); declared `crashes = true`, so
+    the suite never makes that call."""
+
+    name = "segfaults-double"
+    deviations_file = DATA / "crashes.toml"
+
+    def relu6(self, x):
+        if np.asarray(x).dtype == np.float64:
+            ctypes.string_at(0)
+        return super().relu6(x)
+
+
+class FloorsWhenKernelBelowStride(NumpyAdapter):
+    """Max pooling that returns zeros where a kernel is smaller than its stride on some axis:
+    a bug declared with a derived condition (`axes`), and only there."""
+
+    name = "kernel-below-stride"
+    deviations_file = DATA / "axes.toml"
+
+    def max_pool(self, x, **params):
+        out = super().max_pool(x, **params)
+        if any(k < s for k, s in zip(params["kernel_shape"], params["strides"])):
+            return np.zeros_like(out)
+        return out

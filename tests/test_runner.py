@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -9,8 +10,10 @@ import time
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 
+from cnnspec import UsageError
 from cnnspec.conformance.deviations import parse
 from cnnspec.conformance.runner import run
 from cnnspec.reports.results import schema
@@ -442,3 +445,54 @@ def test_a_failure_names_the_call_that_returned_the_value_not_the_last_call():
     with pytest.raises(RuleFailure) as raised:
         op.expect_close(first[0], np.zeros(3), policy("exact", x.dtype))
     assert raised.value.headline.endswith("[softmax.simplex: softmax(axis=1)]")
+
+
+@pytest.mark.parametrize("name, rule, status", [
+    ("RaisesOnHalfSigmoid", "sigmoid.stability", "deviation"),
+    ("RaisesUndeclared", "sigmoid.stability", "error"),
+    ("SegfaultsOnDoubleRelu6", "activation.relu6", "deviation"),
+    ("FloorsWhenKernelBelowStride", "pool.max_matches_reference", "deviation"),
+    ("FloorsWhenKernelBelowStride", "pool.output_size.floor", "pass"),
+])
+def test_deviations_declare_raises_crashes_and_derived_conditions(tmp_path, name, rule, status):
+    path = tmp_path / "out.json"
+    shown = cli("--adapter", adapter(name), "--rule", rule, "--json", str(path))
+    data = strict_json(path)
+    jsonschema.validate(data, schema())
+    row = data["rules"][0]
+    assert row["status"] == status, shown.stdout[-2000:]
+    if status == "deviation":
+        assert row["examples"] > 0 and row["deviation"]["evidence"].startswith("https://")
+
+
+def test_a_derived_condition_covers_only_its_calls():
+    """The entry covers kernel < stride only: the same bug elsewhere is still a failure."""
+    from cnnspec.conformance.deviations import Deviation, AxisTest
+    from cnnspec.conformance.failures import Call
+
+    entry = Deviation("pool.max_matches_reference", "o", "bug", "https://e",
+                      {"axes": (AxisTest.parse("any kernel_shape < strides", "t"),)})
+    x = np.zeros((1, 1, 5, 5), np.float32)
+    below = Call("max_pool", (x,), {"kernel_shape": (2, 3), "strides": (3, 3)})
+    equal = Call("max_pool", (x,), {"kernel_shape": (3, 3), "strides": (3, 3)})
+    assert entry.matches(below) and not entry.matches(equal)
+    assert Deviation("r", "o", "bug", "https://e", {"dtype": {"not_in": ["float32"]}}
+                     ).matches(equal) is False
+
+
+@pytest.mark.parametrize("when, message", [
+    ("axes = 'some kernel_shape < strides'", 'write "any|all QUANTITY OP QUANTITY|INTEGER"'),
+    ("axes = 'any kernel_shap < strides'", "unknown quantity 'kernel_shap': did you mean 'kernel_shape'"),
+    ("dtype = { among = ['float16'] }", "a table is a set test"),
+])
+def test_malformed_derived_conditions_name_the_fix(when, message):
+    text = ENTRY + f"when = {{ {when} }}\n"
+    with pytest.raises(UsageError, match=re.escape(message)):
+        parse(text, "d.toml")
+
+
+def test_raises_and_crashes_are_validated():
+    with pytest.raises(UsageError, match="give the error's class name"):
+        parse(ENTRY + "raises = 3\n", "d.toml")
+    with pytest.raises(UsageError, match="not with raises"):
+        parse(ENTRY + "raises = 'E'\ncrashes = true\n", "d.toml")
