@@ -34,7 +34,12 @@ OPS = {
     "relu6": (),
     "elu": ("alpha",),
 }
-# Ops whose gradient `vjp` computes, with the number of array arguments they take.
+# The array arguments of each op, in order ("?": optional, None when absent).
+ARRAYS = {op: ("x",) for op in OPS} | {"conv": ("x", "w", "b?"), "conv_transpose": ("x", "w", "b?"),
+                                       "max_unpool": ("x", "indices")}
+# Keywords a call may leave out, with the value they then take.
+DEFAULTS = {"max_unpool": {"output_size": None}}
+# Ops whose gradient `vjp` computes (one gradient per array argument).
 DIFFERENTIABLE = ("conv", "conv_transpose", "max_pool", "avg_pool", "softmax", "log_softmax",
                   "sigmoid", "tanh", "relu", "leaky_relu", "relu6", "elu")
 

@@ -25,6 +25,8 @@ BUILTIN = {
     "tensorflow": ("cnnspec.adapters.tensorflow_adapter:TensorflowAdapter", "tensorflow",
                    "tensorflow"),
     "jax": ("cnnspec.adapters.jax_adapter:JaxAdapter", "jax", "jax"),
+    "onnxruntime": ("cnnspec.adapters.onnxruntime_adapter:OnnxRuntimeAdapter", "onnxruntime",
+                    "onnxruntime"),
 }
 
 

@@ -1,7 +1,7 @@
 """Expected differences, as data: one TOML file per adapter, never a widened tolerance.
 
     [[deviation]]
-    rule = "pool.output_size.ceil"
+    rule = "pool.output_size.ceil"             # or a list of rule ids the same behaviour breaks
     when = { ceil_mode = true }          # the failing call's parameters, "dtype", "spatial_axes"
     observed = "TF pooling has no ceil mode"
     kind = "documented convention"       # or "bug"
@@ -77,10 +77,18 @@ def _window_of_minus_infinity(call) -> bool:
     return bool(np.isneginf(out).any())
 
 
+def _alpha_inexact_in_float32(call) -> bool:
+    """The call's alpha is not a float32 number (a library that stores alpha as a 32-bit
+    attribute rounds it, to 0 for a tiny one)."""
+    alpha = call.params.get("alpha")
+    return alpha is not None and float(np.float32(alpha)) != float(alpha)
+
+
 # Facts about a failing call that a deviation's `when` may name.
 CONDITIONS = {"window_without_input": _window_without_input,
               "subnormal_input": _subnormal_input,
-              "window_of_minus_infinity": _window_of_minus_infinity}
+              "window_of_minus_infinity": _window_of_minus_infinity,
+              "alpha_inexact_in_float32": _alpha_inexact_in_float32}
 # What a check attaches to its failures (keywords of `Probe.fail` and `expect_*` beyond their
 # own), which `when` may name too; a test keeps this list in step with the checks.
 FACTS = ("case", "explicit_pads", "layers", "rates", "shift", "tap")
@@ -235,8 +243,12 @@ def parse(text: str, source: str) -> list[Deviation]:
         if not isinstance(entry.get("when", {}), dict):
             raise UsageError(f"{where}: when must be a table, such as when = {{ op = \"relu\" }}")
         _known_keys(entry.get("when", {}), WHEN_KEYS, f"{where}: when", "when's keys")
-        if entry["rule"] not in RULES:
-            raise UsageError(f"{where}: rule={entry['rule']!r} is not a rule id")
+        rules = entry["rule"] if isinstance(entry["rule"], list) else [entry["rule"]]
+        for rule in rules:
+            if rule not in RULES:
+                near = difflib.get_close_matches(str(rule), RULES, n=1)
+                hint = f": did you mean {near[0]!r}?" if near else ""
+                raise UsageError(f"{where}: rule={rule!r} is not a rule id{hint}")
         if entry["kind"] not in KINDS:
             raise UsageError(f"{where}: kind={entry['kind']!r} must be one of {KINDS}")
         if not str(entry["evidence"]).startswith(("http://", "https://")):
@@ -260,8 +272,8 @@ def parse(text: str, source: str) -> list[Deviation]:
                              f"as \"InvalidArgumentError\", or \"*\" for any")
         if not isinstance(crashes, bool) or (crashes and raises is not None):
             raise UsageError(f"{where}: crashes={crashes!r}: true or false, and not with raises")
-        entries.append(Deviation(entry["rule"], entry["observed"], entry["kind"],
-                                 entry["evidence"], when, raises, crashes))
+        entries += [Deviation(rule, entry["observed"], entry["kind"], entry["evidence"], when,
+                              raises, crashes) for rule in rules]
     return entries
 
 

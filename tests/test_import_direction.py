@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FRAMEWORKS = {"torch", "tensorflow", "jax", "jaxlib", "keras"}
+FRAMEWORKS = {"torch", "tensorflow", "jax", "jaxlib", "keras", "onnx", "onnxruntime"}
 STDLIB = set(sys.stdlib_module_names)
 
 # folder -> (allowed third-party top-level modules, forbidden cnnspec subpackages)
