@@ -87,9 +87,11 @@ class FrameworkAdapter:
         if self.native_vjp is None or op not in DIFFERENTIABLE:
             raise NotImplementedError(f"the {self.name} adapter has no gradient of {op}")
         native = getattr(self, f"native_{op}")
-        grads = self.native_vjp(lambda *tensors: native(*tensors, **params),
+        absent = (None,) * (len(ARRAYS[op]) - len(args))  # an optional array left out (bias)
+        grads = self.native_vjp(lambda *tensors: native(*tensors, *absent, **params),
                                 tuple(self.to_native(a) for a in args), self.to_native(cotangent))
-        return tuple(self.to_numpy(g) for g in grads)
+        return tuple(np.zeros_like(np.asarray(a)) if g is None else self.to_numpy(g)
+                     for g, a in zip(grads, args))  # None: the framework's "no dependence"
 
 
 def _protocol_method(op: str):

@@ -27,6 +27,7 @@ BUILTIN = {
     "jax": ("cnnspec.adapters.jax_adapter:JaxAdapter", "jax", "jax"),
     "onnxruntime": ("cnnspec.adapters.onnxruntime_adapter:OnnxRuntimeAdapter", "onnxruntime",
                     "onnxruntime"),
+    "keras": ("cnnspec.adapters.keras_adapter:KerasAdapter", "keras", "keras"),
 }
 
 

@@ -287,19 +287,28 @@ def _known_keys(table: dict, known, where: str, what: str) -> None:
 
 
 def for_adapter(adapter) -> list[Deviation]:
-    """The adapter's own deviations file (`deviations_file` attribute), else the built-in one."""
+    """The adapter's own deviations file (`deviations_file` attribute), else the built-in ones:
+    `<name>.toml`, and for a multi-backend framework `<name>.<backend>.toml` too."""
     path = getattr(adapter, "deviations_file", None)
     if path is None:
-        return builtin_deviations(adapter.name)
+        return builtin_deviations(adapter.name, getattr(adapter, "backend", None))
     if not Path(path).is_file():
         raise UsageError(f"adapter {adapter.name!r}: its deviations_file {str(path)!r} is not a "
                          f"file")
     return _read(Path(path))
 
 
-def builtin_deviations(name: str) -> list[Deviation]:
-    """The deviations cnnspec ships for the adapter named `name` (none for an unknown name)."""
-    return _read(DEVIATIONS_DIR / f"{name}.toml")
+def builtin_deviations(name: str, backend: str | None = None) -> list[Deviation]:
+    """The deviations cnnspec ships for the adapter named `name` (none for an unknown name).
+    On a `backend` (keras on tensorflow, say) the backend's own kernels run underneath, so its
+    file applies too, with `<name>.<backend>.toml` for what the framework adds; without a
+    backend every such file is read (to validate them all)."""
+    paths = [DEVIATIONS_DIR / f"{name}.toml"]
+    if backend:
+        paths += [DEVIATIONS_DIR / f"{backend}.toml", DEVIATIONS_DIR / f"{name}.{backend}.toml"]
+    else:
+        paths += sorted(DEVIATIONS_DIR.glob(f"{name}.*.toml"))
+    return [entry for path in paths for entry in _read(path)]
 
 
 def _read(path: Path) -> list[Deviation]:

@@ -203,6 +203,8 @@ def adapter_info(adapter) -> dict:
             "framework": str(getattr(adapter, "framework", adapter.name)),
             "version": str(getattr(adapter, "version", "unknown")),
             "device": str(getattr(adapter, "device", "cpu"))}
+    if getattr(adapter, "backend", None):
+        info["backend"] = str(adapter.backend)
     declared = capabilities.of(adapter).as_dict()
     if declared:
         info["capabilities"] = declared
