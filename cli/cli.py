@@ -43,6 +43,22 @@ def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(text, width=96, initial_indent=indent, subsequent_indent=indent)
 
 
+def _new_adapter(args) -> int:
+    """Writes the adapter template (cnnspec.adapters.template) to PATH, never over a file."""
+    from pathlib import Path
+
+    from cnnspec.adapters import template
+
+    path = Path(args.path if args.path.endswith(".py") else f"{args.path}.py")
+    if path.exists():
+        raise UsageError(f"{path} exists: give a new file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"{path.parent} is not a folder: create it, or give another path")
+    path.write_text(Path(template.__file__).read_text(encoding="utf-8"), encoding="utf-8")
+    print(f"wrote {path}; try it: cnnspec run --adapter {path}:MyLibrary --rule activation")
+    return 0
+
+
 def _explain(args) -> int:
     from cnnspec.spec import RULES, closest_ids
     from cnnspec.spec.catalogue import symbols_in
@@ -344,6 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="print one rule with its formula and sources")
     explain.add_argument("rule_id", metavar="ID", help="a rule id, e.g. pool.output_size.ceil")
     explain.set_defaults(handler=_explain)
+
+    new = commands.add_parser("new-adapter", help="write an adapter template to start from")
+    new.add_argument("path", metavar="PATH", help="the file to write, e.g. my_adapter.py")
+    new.set_defaults(handler=_new_adapter)
 
     run = commands.add_parser("run", help="run the conformance suite on adapters")
     run.add_argument("--adapter", action="append", required=True, metavar="NAME",
