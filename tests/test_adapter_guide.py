@@ -56,3 +56,26 @@ def test_the_template_is_a_working_adapter(tmp_path):
     assert {row["status"] for row in rows.values()} == {"pass", "unsupported"}
     for rule_id in ("activation.relu", "sigmoid.stability", "softmax.overflow"):
         assert rows[rule_id]["status"] == "pass" and rows[rule_id]["declined"] == 0
+
+
+GUIDE = TESTS.parent / "docs" / "writing-an-adapter.md"
+
+
+def test_the_guides_python_blocks_run():
+    import re
+
+    for block in re.findall(r"```python\n(.*?)```", GUIDE.read_text(), re.S):
+        exec(compile(block, str(GUIDE), "exec"), {})
+
+
+def test_the_guide_lists_every_option_and_op():
+    import re
+
+    from cnnspec.adapters import OPS
+    from cnnspec.adapters.capabilities import OPTIONS
+
+    text = GUIDE.read_text()
+    listed = set(re.findall(r"^\| `(\w+)` \| ", text, re.M))
+    assert OPTIONS <= listed, sorted(OPTIONS - listed)
+    named = set(re.findall(r"`(\w+)`", text))
+    assert set(OPS) <= named, sorted(set(OPS) - named)
