@@ -179,11 +179,17 @@ EVERYTHING = Capabilities()
 
 
 def of(adapter) -> Capabilities:
-    """The adapter's declared capabilities (its `capabilities` attribute), else the whole
-    protocol; a ValueError naming the attribute when it is not a Capabilities."""
+    """The adapter's declared capabilities (its `capabilities` attribute), else the protocol's
+    ops it has a method for (an op added to the protocol after it was written is unsupported,
+    not an AttributeError); a ValueError naming the attribute when it is not a Capabilities."""
     declared = getattr(adapter, "capabilities", None)
     if declared is None:
-        return EVERYTHING
+        has = frozenset(op for op in OPS if callable(getattr(adapter, op, None)))
+        if has == FORWARD_OPS:
+            return EVERYTHING
+        return Capabilities(ops=has, gradients=frozenset(DIFFERENTIABLE) & has,
+                            reasons={op: f"the adapter has no method {op}"
+                                     for op in FORWARD_OPS - has})
     if not isinstance(declared, Capabilities):
         raise ValueError(f"adapter {getattr(adapter, 'name', adapter)!r}: its capabilities is a "
                          f"{type(declared).__name__}, not cnnspec.adapters.Capabilities")

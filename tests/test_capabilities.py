@@ -42,3 +42,15 @@ def test_an_adapter_with_a_malformed_capabilities_is_refused_when_loaded(tmp_pat
                       "class Odd(NumpyAdapter):\n    capabilities = {'dtypes': ['float32']}\n")
     with pytest.raises(AdapterError, match="its capabilities is a dict, not cnnspec"):
         load(f"{module}:Odd")
+
+
+def test_an_op_the_adapter_has_no_method_for_is_unsupported_not_an_error(tmp_path):
+    """An adapter written before an op joined the protocol (here: without pixel_shuffle)."""
+    from cnnspec.conformance.runner import run
+
+    module = tmp_path / "older.py"
+    module.write_text("from cnnspec.adapters.numpy_adapter import NumpyAdapter\n"
+                      "class Older(NumpyAdapter):\n    pixel_shuffle = None\n")
+    row = run(f"{module}:Older", prefixes=["upsample.pixel_shuffle"]).rules[0]
+    assert row.status == "unsupported" and row.examples == row.declined == 0
+    assert "the adapter has no method pixel_shuffle" in row.message
