@@ -41,11 +41,18 @@ class FrameworkAdapter:
     device = "cpu"
 
     def __init__(self, device: str = "cpu"):
-        if device != "cpu":
-            raise ValueError(f"device={device!r}: the {self.name} adapter runs on the cpu only")
-        self.capabilities = self.declared_capabilities()
+        self.device = self.placement(device)
+        if self.capabilities is None:  # a subclass may set the attribute itself
+            self.capabilities = self.declared_capabilities()
 
     # what a subclass supplies -------------------------------------------------------------
+
+    def placement(self, device: str) -> str:
+        """The device the adapter runs on, as the results record it; a ValueError naming the
+        value when the library cannot run there. By default: the cpu only."""
+        if device != "cpu":
+            raise ValueError(f"device={device!r}: the {self.name} adapter runs on the cpu only")
+        return device
 
     def to_native(self, array):
         """A NumPy array (or None, for an absent bias) as the framework's array."""
@@ -56,6 +63,7 @@ class FrameworkAdapter:
         return np.asarray(value)
 
     native_vjp = None  # (forward, args, cotangent) -> one gradient per arg, all native
+    capabilities = None  # set when built, from declared_capabilities()
 
     # derived ------------------------------------------------------------------------------
 

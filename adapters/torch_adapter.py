@@ -6,7 +6,8 @@ Mappings a PyTorch user would write:
   (the documented idiom); pools and transposed convs take symmetric padding only, so an
   asymmetric pair is `unsupported` there.
 - "VALID" is `padding="valid"`; "SAME_UPPER" is `padding="same"` (extra pixel at the end), which
-  torch refuses for strides > 1; torch has no SAME_LOWER and no padding modes for pools.
+  torch refuses for strides > 1; torch has no SAME_LOWER and no padding modes for pools or
+  transposed convs (declared in the adapter's capabilities).
 - global average pooling is `F.adaptive_avg_pool{n}d(x, 1)`; nearest upsampling is
   `F.interpolate(mode="nearest")`.
 TF32 is turned off on CUDA. bfloat16 travels as float32 (exact) and is cast on the device.
@@ -16,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dispatch import ElementwiseOps, forward
-from .protocol import OPS
+from .base import FrameworkAdapter
+from .capabilities import OPTIONS, Capabilities
 
 
 def _torch():
@@ -60,7 +61,10 @@ def _placement(torch, device: str) -> str:
     return str(placed)
 
 
-class TorchAdapter(ElementwiseOps):
+POOLS = ("max_pool", "max_pool_argmax", "avg_pool", "max_unpool")
+
+
+class TorchAdapter(FrameworkAdapter):
     name = "torch"
     framework = "torch"
 
@@ -69,18 +73,29 @@ class TorchAdapter(ElementwiseOps):
         self.torch = torch
         self.F = torch.nn.functional
         self.version = torch.__version__
-        self.device = _placement(torch, device)
+        super().__init__(device)
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
 
+    def placement(self, device: str) -> str:
+        return _placement(self.torch, device)
+
+    def declared_capabilities(self) -> Capabilities:
+        symmetric = OPTIONS - {"asymmetric_pads"}
+        return Capabilities(
+            padding_modes={"conv": ("VALID", "SAME_UPPER")},
+            options={op: symmetric for op in (*POOLS, "conv_transpose")},
+            reasons={"SAME_LOWER": "torch has no SAME_LOWER padding mode (padding='same' pads "
+                                   "at the end)",
+                     "asymmetric_pads": "torch pooling and ConvTranspose take one padding per "
+                                        "axis, the same at both ends",
+                     **{f"{op}.{mode}": f"torch's {op} takes no padding modes"
+                        for op in (*POOLS, "conv_transpose") for mode in
+                        ("VALID", "SAME_UPPER", "SAME_LOWER")}})
+
     # conversion ----------------------------------------------------------------------------
 
-    def _dtype(self, array):
-        name = array.dtype.name
-        return {"bfloat16": self.torch.bfloat16, "float16": self.torch.float16,
-                "float32": self.torch.float32, "float64": self.torch.float64}.get(name)
-
-    def _in(self, array, requires_grad=False):
+    def to_native(self, array):
         if array is None:
             return None
         array = np.asarray(array)
@@ -88,12 +103,10 @@ class TorchAdapter(ElementwiseOps):
             return self.torch.from_numpy(np.array(array)).to(self.device)
         if array.dtype.name == "bfloat16":
             tensor = self.torch.from_numpy(array.astype(np.float32)).to(self.device)
-            tensor = tensor.to(self.torch.bfloat16)
-        else:
-            tensor = self.torch.from_numpy(array).to(self.device)  # keeps the strides
-        return tensor.requires_grad_(requires_grad)
+            return tensor.to(self.torch.bfloat16)
+        return self.torch.from_numpy(array).to(self.device)  # keeps the strides
 
-    def _out(self, tensor):
+    def to_numpy(self, tensor) -> np.ndarray:
         tensor = tensor.detach().cpu()
         if tensor.dtype == self.torch.bfloat16:
             import ml_dtypes
@@ -107,19 +120,10 @@ class TorchAdapter(ElementwiseOps):
     # support -------------------------------------------------------------------------------
 
     def supports(self, op: str, **params) -> bool | str:
-        if op not in OPS:
-            return f"no op named {op!r}"
         pads = params.get("pads")
-        if op == "conv" and isinstance(pads, str):
-            if pads == "SAME_LOWER":
-                return "torch has no SAME_LOWER padding mode (padding='same' pads at the end)"
-            if pads == "SAME_UPPER" and any(s != 1 for s in params.get("strides", ())):
-                return "torch refuses padding='same' for strided convolutions"
-        if op == "conv_transpose" and pads is not None and _symmetric(pads) is None:
-            return ("torch ConvTranspose takes symmetric padding per axis, no padding modes")
-        if op in ("max_pool", "max_pool_argmax", "avg_pool", "max_unpool") and pads is not None:
-            if _symmetric(pads) is None:
-                return "torch pooling takes symmetric padding per axis, no padding modes"
+        if op == "conv" and pads == "SAME_UPPER" and any(s != 1 for s in params.get("strides", ())):
+            return "torch refuses padding='same' for strided convolutions"
+        if op in POOLS and pads is not None and _symmetric(pads) is not None:
             kernel = params.get("kernel_shape", ())
             if any(p > k // 2 for p, k in zip(_symmetric(pads), kernel)):
                 return "torch pooling requires pad <= kernel_size // 2"
@@ -136,10 +140,9 @@ class TorchAdapter(ElementwiseOps):
                         "the kernel, padding aside: 'input image smaller than kernel size'")
         return True
 
-    # forward ops -------------------------------------------------------------------------
+    # native ops ----------------------------------------------------------------------------
 
-    def _conv(self, x, w, b, strides, pads, dilations, groups):
-        ndim = x.dim() - 2
+    def native_conv(self, x, w, b, *, strides, pads, dilations, groups):
         if isinstance(pads, str):
             padding = "valid" if pads == "VALID" else "same"
         elif _symmetric(pads) is not None:
@@ -147,87 +150,79 @@ class TorchAdapter(ElementwiseOps):
         else:  # asymmetric: F.pad takes (last axis begin, end, ..., first axis begin, end)
             x = self.F.pad(x, [p for pair in reversed(pads) for p in pair])
             padding = 0
-        return self._fn("conv", ndim)(x, w, b, stride=tuple(strides), padding=padding,
-                                      dilation=tuple(dilations), groups=groups)
+        return self._fn("conv", x.dim() - 2)(x, w, b, stride=tuple(strides), padding=padding,
+                                             dilation=tuple(dilations), groups=groups)
 
-    def conv(self, x, w, b=None, *, strides, pads, dilations, groups):
-        return self._out(self._conv(self._in(x), self._in(w), self._in(b), strides, pads,
-                                    dilations, groups))
-
-    def _conv_transpose(self, x, w, b, strides, pads, dilations, groups, output_padding):
+    def native_conv_transpose(self, x, w, b, *, strides, pads, dilations, groups,
+                              output_padding):
         return self._fn("conv_transpose", x.dim() - 2)(
             x, w, b, stride=tuple(strides), padding=_symmetric(pads),
             output_padding=tuple(output_padding), groups=groups, dilation=tuple(dilations))
 
-    def conv_transpose(self, x, w, b=None, *, strides, pads, dilations, groups, output_padding):
-        return self._out(self._conv_transpose(self._in(x), self._in(w), self._in(b), strides,
-                                              pads, dilations, groups, output_padding))
-
-    def _max_pool(self, x, kernel_shape, strides, pads, dilations, ceil_mode, indices=False):
+    def _max_pool(self, x, kernel_shape, strides, pads, dilations, ceil_mode, indices):
         return self._fn("max_pool", x.dim() - 2)(
             x, tuple(kernel_shape), tuple(strides), _symmetric(pads), tuple(dilations),
             ceil_mode=bool(ceil_mode), return_indices=indices)
 
-    def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
-        return self._out(self._max_pool(self._in(x), kernel_shape, strides, pads, dilations,
-                                        ceil_mode))
+    def native_max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
+        return self._max_pool(x, kernel_shape, strides, pads, dilations, ceil_mode, False)
 
-    def max_pool_argmax(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
-        _, index = self._max_pool(self._in(x), kernel_shape, strides, pads, dilations,
-                                  ceil_mode, indices=True)
-        return self._out(index)
+    def native_max_pool_argmax(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
+        return self._max_pool(x, kernel_shape, strides, pads, dilations, ceil_mode, True)[1]
 
-    def _avg_pool(self, x, kernel_shape, strides, pads, ceil_mode, count_include_pad):
+    def native_avg_pool(self, x, *, kernel_shape, strides, pads, ceil_mode, count_include_pad):
         return self._fn("avg_pool", x.dim() - 2)(
             x, tuple(kernel_shape), tuple(strides), _symmetric(pads), ceil_mode=bool(ceil_mode),
             count_include_pad=bool(count_include_pad))
 
-    def avg_pool(self, x, *, kernel_shape, strides, pads, ceil_mode, count_include_pad):
-        return self._out(self._avg_pool(self._in(x), kernel_shape, strides, pads, ceil_mode,
-                                        count_include_pad))
+    def native_adaptive_avg_pool(self, x, *, output_size):
+        return self._fn("adaptive_avg_pool", x.dim() - 2)(x, tuple(output_size))
 
-    def adaptive_avg_pool(self, x, *, output_size):
-        x = self._in(x)
-        return self._out(self._fn("adaptive_avg_pool", x.dim() - 2)(x, tuple(output_size)))
+    def native_adaptive_max_pool(self, x, *, output_size):
+        return self._fn("adaptive_max_pool", x.dim() - 2)(x, tuple(output_size))
 
-    def adaptive_max_pool(self, x, *, output_size):
-        x = self._in(x)
-        return self._out(self._fn("adaptive_max_pool", x.dim() - 2)(x, tuple(output_size)))
+    def native_global_avg_pool(self, x):
+        return self._fn("adaptive_avg_pool", x.dim() - 2)(x, 1)
 
-    def global_avg_pool(self, x):
-        x = self._in(x)
-        return self._out(self._fn("adaptive_avg_pool", x.dim() - 2)(x, 1))
-
-    def max_unpool(self, x, indices, *, kernel_shape, strides, pads, output_size=None):
-        x = self._in(x)
+    def native_max_unpool(self, x, indices, *, kernel_shape, strides, pads, output_size=None):
         size = None if output_size is None else tuple(x.shape[:2]) + tuple(output_size)
-        return self._out(self._fn("max_unpool", x.dim() - 2)(
-            x, self._in(indices), tuple(kernel_shape), tuple(strides), _symmetric(pads), size))
+        return self._fn("max_unpool", x.dim() - 2)(
+            x, indices, tuple(kernel_shape), tuple(strides), _symmetric(pads), size)
 
-    def upsample_nearest(self, x, *, scale_factors):
-        return self._out(self.F.interpolate(self._in(x), scale_factor=tuple(
-            float(f) for f in scale_factors), mode="nearest"))
+    def native_upsample_nearest(self, x, *, scale_factors):
+        return self.F.interpolate(x, scale_factor=tuple(float(f) for f in scale_factors),
+                                  mode="nearest")
 
-    def pixel_shuffle(self, x, *, upscale_factor):
-        return self._out(self.F.pixel_shuffle(self._in(x), upscale_factor))
+    def native_pixel_shuffle(self, x, *, upscale_factor):
+        return self.F.pixel_shuffle(x, upscale_factor)
 
-    def _elementwise(self, name, x, **params):
-        functions = {
-            "softmax": lambda t: self.F.softmax(t, dim=params["axis"]),
-            "log_softmax": lambda t: self.F.log_softmax(t, dim=params["axis"]),
-            "sigmoid": self.torch.sigmoid, "tanh": self.torch.tanh, "relu": self.F.relu,
-            "relu6": self.F.relu6,
-            "leaky_relu": lambda t: self.F.leaky_relu(t, negative_slope=params["alpha"]),
-            "elu": lambda t: self.F.elu(t, alpha=params["alpha"]),
-        }
-        return functions[name](x)
+    def native_softmax(self, x, *, axis):
+        return self.F.softmax(x, dim=axis)
+
+    def native_log_softmax(self, x, *, axis):
+        return self.F.log_softmax(x, dim=axis)
+
+    def native_sigmoid(self, x):
+        return self.torch.sigmoid(x)
+
+    def native_tanh(self, x):
+        return self.torch.tanh(x)
+
+    def native_relu(self, x):
+        return self.F.relu(x)
+
+    def native_relu6(self, x):
+        return self.F.relu6(x)
+
+    def native_leaky_relu(self, x, *, alpha):
+        return self.F.leaky_relu(x, negative_slope=alpha)
+
+    def native_elu(self, x, *, alpha):
+        return self.F.elu(x, alpha=alpha)
 
     # gradients ----------------------------------------------------------------------------
 
-    def vjp(self, op: str, args: tuple, cotangent, **params) -> tuple:
-        tensors = [self._in(a, requires_grad=True) for a in args]
-        out = forward(self, op, tensors, params)
-        grads = self.torch.autograd.grad(out, tensors, grad_outputs=self._in(cotangent),
-                                         allow_unused=True)
-        return tuple(self._out(g) if g is not None else np.zeros_like(np.asarray(a))
-                     for g, a in zip(grads, args))
+    def native_vjp(self, forward, args, cotangent):
+        tensors = [a.requires_grad_(True) for a in args]
+        return self.torch.autograd.grad(forward(*tensors), tensors, grad_outputs=cotangent,
+                                        allow_unused=True)
