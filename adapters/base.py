@@ -78,25 +78,38 @@ class FrameworkAdapter:
         ops = self.native_ops()
         gradients = ops & set(DIFFERENTIABLE) if self.native_vjp else frozenset()
         reasons = {op: f"{self.framework} has no {op}" for op in set(OPS) - ops}
-        reasons["gradients"] = f"the {self.name} adapter has no autodiff (no native_vjp)"
+        if not self.native_vjp:
+            reasons["gradients"] = f"the {self.name} adapter has no autodiff (no native_vjp)"
         return Capabilities(ops=ops, gradients=gradients, reasons=reasons)
 
     def supports(self, op: str, **call) -> bool | str:
         return True
 
+    def native(self, op: str):
+        """The bound `native_<op>` method, or a NotImplementedError naming what is missing."""
+        method = getattr(self, f"native_{op}", None)
+        if method is None:
+            raise NotImplementedError(f"{self.framework} has no {op}")
+        return method
+
     def call(self, op: str, arrays, params: dict):
         """Runs `op` natively: arrays converted in, the result converted out."""
-        native = getattr(self, f"native_{op}", None)
-        if native is None:
-            raise NotImplementedError(f"{self.framework} has no {op}")
-        return self.to_numpy(native(*(self.to_native(a) for a in arrays), **params))
+        return self.to_numpy(self.native(op)(*(self.to_native(a) for a in arrays), **params))
+
+    def forward(self, op: str, params: dict):
+        """`op` with `params` as a function of native arrays only (an absent optional array,
+        the bias, filled with None): what `native_vjp` differentiates."""
+        native = self.native(op)
+
+        def forward(*tensors):
+            absent = (None,) * (len(ARRAYS[op]) - len(tensors))
+            return native(*tensors, *absent, **params)
+        return forward
 
     def vjp(self, op: str, args: tuple, cotangent, **params) -> tuple:
         if self.native_vjp is None or op not in DIFFERENTIABLE:
             raise NotImplementedError(f"the {self.name} adapter has no gradient of {op}")
-        native = getattr(self, f"native_{op}")
-        absent = (None,) * (len(ARRAYS[op]) - len(args))  # an optional array left out (bias)
-        grads = self.native_vjp(lambda *tensors: native(*tensors, *absent, **params),
+        grads = self.native_vjp(self.forward(op, params),
                                 tuple(self.to_native(a) for a in args), self.to_native(cotangent))
         return tuple(np.zeros_like(np.asarray(a)) if g is None else self.to_numpy(g)
                      for g, a in zip(grads, args))  # None: the framework's "no dependence"

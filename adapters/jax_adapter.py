@@ -34,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .dispatch import ElementwiseOps, forward
-from .protocol import OPS, device_parts
+from .base import FrameworkAdapter
+from .capabilities import OPTIONS, Capabilities
+from .protocol import device_parts
 
 
 def _jax():
@@ -85,7 +86,7 @@ def _placement(jax, device: str):
     return devices[index]
 
 
-class JaxAdapter(ElementwiseOps):
+class JaxAdapter(FrameworkAdapter):
     name = "jax"
     framework = "jax"
 
@@ -96,11 +97,36 @@ class JaxAdapter(ElementwiseOps):
 
         self.jax, self.jnp, self.lax = jax, jnp, lax
         self.version = jax.__version__
-        self._device = _placement(jax, device)
-        self.device = "cpu" if self._device.platform == "cpu" else f"cuda:{self._device.id}"
+        super().__init__(device)
         jax.config.update("jax_default_matmul_precision", "highest")  # no TF32 on GPUs
         _persistent_cache(jax)
         self._jitted: dict = {}
+
+    def placement(self, device: str) -> str:
+        self._device = _placement(self.jax, device)
+        return "cpu" if self._device.platform == "cpu" else f"cuda:{self._device.id}"
+
+    def declared_capabilities(self) -> Capabilities:
+        return Capabilities(
+            ops=Capabilities().ops - {"max_pool_argmax", "adaptive_avg_pool",
+                                      "adaptive_max_pool", "max_unpool", "pixel_shuffle"},
+            padding_modes={"conv": ("VALID", "SAME_UPPER", "SAME_LOWER"),
+                           "conv_transpose": ("VALID", "SAME_UPPER"),
+                           "max_pool": ("VALID", "SAME_UPPER", "SAME_LOWER"),
+                           "avg_pool": ("VALID", "SAME_UPPER", "SAME_LOWER")},
+            options={"conv_transpose": OPTIONS - {"groups"},
+                     "max_pool": OPTIONS - {"ceil_mode"},
+                     "avg_pool": OPTIONS - {"ceil_mode", "exclude_pad"}},
+            reasons={"max_pool_argmax": "lax has no max pooling with argmax indices",
+                     "adaptive_avg_pool": "lax has no adaptive pooling",
+                     "adaptive_max_pool": "lax has no adaptive pooling",
+                     "max_unpool": "lax has no max unpooling",
+                     "pixel_shuffle": "jax.nn / lax have no pixel shuffle",
+                     "conv_transpose.groups": "lax.conv_transpose has no groups",
+                     "conv_transpose.SAME_LOWER": "lax.conv_transpose has no SAME_LOWER",
+                     "ceil_mode": "lax.reduce_window has no ceil mode",
+                     "exclude_pad": "JAX average pooling (reduce_window sum / window size, as "
+                                    "flax) always counts padding"})
 
     def _jit(self, kind: str, op: str, params: dict, build):
         """The jitted callable for (kind, op, params), built once by `build(params)`."""
@@ -109,47 +135,40 @@ class JaxAdapter(ElementwiseOps):
             self._jitted[key] = self.jax.jit(build(params))
         return self._jitted[key]
 
-    def _run(self, op: str, *arrays, **params):
-        """The forward `op` (see `dispatch.forward`) under `jit`."""
-        fn = self._jit("forward", op, params,
-                       lambda p: lambda *t: forward(self, op, t, p))
-        return self._out(fn(*(self._in(a) for a in arrays)))
+    def call(self, op: str, arrays, params: dict):
+        """The native `op` under `jit` (one jitted callable per op and keywords)."""
+        fn = self._jit("forward", op, params, lambda p: self.forward(op, p))
+        return self.to_numpy(fn(*(self.to_native(a) for a in arrays)))
+
+    def vjp(self, op: str, args: tuple, cotangent, **params) -> tuple:
+        """Forward, linearise and transpose as one jitted program."""
+        def build(p):
+            forward = self.forward(op, p)
+
+            def vjp(arrays, cotangent):
+                _, pullback = self.jax.vjp(forward, *arrays)
+                return pullback(cotangent)
+            return vjp
+
+        fn = self._jit("vjp", op, params, build)
+        grads = fn(tuple(self.to_native(a) for a in args), self.to_native(cotangent))
+        return tuple(self.to_numpy(g) for g in grads)
 
     # conversion --------------------------------------------------------------------------
 
-    def _in(self, array):
+    def to_native(self, array):
         return None if array is None else self.jax.device_put(np.asarray(array), self._device)
 
-    def _out(self, value):
+    def to_numpy(self, value) -> np.ndarray:
         return np.asarray(value)
 
     # support ---------------------------------------------------------------------------
 
     def supports(self, op: str, **params) -> bool | str:
-        if op not in OPS:
-            return f"no op named {op!r}"
-        unsupported = {
-            "max_pool_argmax": "lax has no max pooling with argmax indices",
-            "adaptive_avg_pool": "lax has no adaptive pooling",
-            "adaptive_max_pool": "lax has no adaptive pooling",
-            "max_unpool": "lax has no max unpooling",
-            "pixel_shuffle": "jax.nn / lax have no pixel shuffle",
-        }
-        if op in unsupported:
-            return unsupported[op]
         if op == "max_pool" and params.get("vjp") and any(
                 d > 1 for d in params.get("dilations", ())):
             return "JAX: 'VJP not implemented for select_and_gather (MaxPool) with window dilation'"
-        if op in ("max_pool", "avg_pool") and params.get("ceil_mode"):
-            return "lax.reduce_window has no ceil mode"
-        if op == "avg_pool" and not params.get("count_include_pad", True):
-            return ("JAX average pooling (reduce_window sum / window size, as flax) always "
-                    "counts padding")
         if op == "conv_transpose":
-            if params.get("groups", 1) > 1:
-                return "lax.conv_transpose has no groups"
-            if params.get("pads") == "SAME_LOWER":
-                return "lax.conv_transpose has no SAME_LOWER"
             limits = zip(params.get("output_padding", ()), params.get("strides", ()),
                          params.get("dilations", ()))
             if any(a >= max(s, d) for a, s, d in limits):
@@ -157,9 +176,9 @@ class JaxAdapter(ElementwiseOps):
                         "passed on as end padding, where any amount is valid")
         return True
 
-    # forward ops -------------------------------------------------------------------------
+    # native ops -------------------------------------------------------------------------
 
-    def _conv(self, x, w, b, strides, pads, dilations, groups):
+    def native_conv(self, x, w, b, *, strides, pads, dilations, groups):
         ndim = x.ndim - 2
         if pads == "SAME_UPPER":
             pads = "SAME"
@@ -170,11 +189,8 @@ class JaxAdapter(ElementwiseOps):
             precision=self.lax.Precision.HIGHEST)
         return y if b is None else y + b.reshape((1, -1) + (1,) * ndim)
 
-    def conv(self, x, w, b=None, *, strides, pads, dilations, groups):
-        return self._run("conv", x, w, b, strides=strides, pads=pads, dilations=dilations,
-                         groups=groups)
-
-    def _conv_transpose(self, x, w, b, strides, pads, dilations, groups, output_padding):
+    def native_conv_transpose(self, x, w, b, *, strides, pads, dilations, groups,
+                              output_padding):
         ndim = x.ndim - 2
         kernel = w.shape[2:]
         if pads == "VALID":
@@ -190,70 +206,49 @@ class JaxAdapter(ElementwiseOps):
                                     precision=self.lax.Precision.HIGHEST)
         return y if b is None else y + b.reshape((1, -1) + (1,) * ndim)
 
-    def conv_transpose(self, x, w, b=None, *, strides, pads, dilations, groups, output_padding):
-        return self._run("conv_transpose", x, w, b, strides=strides, pads=pads,
-                         dilations=dilations, groups=groups, output_padding=output_padding)
-
     def _window(self, pads):
         if isinstance(pads, str):
             return {"SAME_UPPER": "SAME"}.get(pads, pads)
         return ((0, 0), (0, 0), *map(tuple, pads))
 
-    def _max_pool(self, x, kernel_shape, strides, pads, dilations, ceil_mode):
+    def native_max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
         return self.lax.reduce_window(x, -self.jnp.inf, self.lax.max, (1, 1, *kernel_shape),
                                       (1, 1, *strides), self._window(pads),
                                       window_dilation=(1, 1, *dilations))
 
-    def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
-        return self._run("max_pool", x, kernel_shape=kernel_shape, strides=strides, pads=pads,
-                         dilations=dilations, ceil_mode=ceil_mode)
-
-    def _avg_pool(self, x, kernel_shape, strides, pads, ceil_mode, count_include_pad):
+    def native_avg_pool(self, x, *, kernel_shape, strides, pads, ceil_mode, count_include_pad):
         total = self.lax.reduce_window(x, np.zeros((), x.dtype), self.lax.add,
                                        (1, 1, *kernel_shape), (1, 1, *strides),
                                        self._window(pads))
         return total / math.prod(kernel_shape)
 
-    def avg_pool(self, x, *, kernel_shape, strides, pads, ceil_mode, count_include_pad):
-        return self._run("avg_pool", x, kernel_shape=kernel_shape, strides=strides, pads=pads,
-                         ceil_mode=ceil_mode, count_include_pad=count_include_pad)
-
-    def _global_avg_pool(self, x):
+    def native_global_avg_pool(self, x):
         return self.jnp.mean(x, axis=tuple(range(2, x.ndim)), keepdims=True)
 
-    def global_avg_pool(self, x):
-        return self._run("global_avg_pool", x)
-
-    def _upsample_nearest(self, x, scale_factors):
+    def native_upsample_nearest(self, x, *, scale_factors):
         shape = x.shape[:2] + tuple(n * r for n, r in zip(x.shape[2:], scale_factors))
         return self.jax.image.resize(x, shape, method="nearest")
 
-    def upsample_nearest(self, x, *, scale_factors):
-        return self._run("upsample_nearest", x, scale_factors=scale_factors)
+    def native_softmax(self, x, *, axis):
+        return self.jax.nn.softmax(x, axis=axis)
 
-    def _unary(self, name, x, **params):
-        return self._run(name, x, **params)
+    def native_log_softmax(self, x, *, axis):
+        return self.jax.nn.log_softmax(x, axis=axis)
 
-    def _elementwise(self, name, x, **params):
-        nn = self.jax.nn
-        functions = {
-            "softmax": lambda t: nn.softmax(t, axis=params.get("axis")),
-            "log_softmax": lambda t: nn.log_softmax(t, axis=params.get("axis")),
-            "sigmoid": nn.sigmoid, "tanh": self.jnp.tanh, "relu": nn.relu, "relu6": nn.relu6,
-            "leaky_relu": lambda t: nn.leaky_relu(t, negative_slope=params.get("alpha")),
-            "elu": lambda t: nn.elu(t, alpha=params.get("alpha")),
-        }
-        return functions[name](x)
+    def native_sigmoid(self, x):
+        return self.jax.nn.sigmoid(x)
 
-    # gradients ------------------------------------------------------------------------------
+    def native_tanh(self, x):
+        return self.jnp.tanh(x)
 
-    def vjp(self, op: str, args: tuple, cotangent, **params) -> tuple:
-        def build(p):
-            def vjp(arrays, cotangent):
-                _, pullback = self.jax.vjp(lambda *t: forward(self, op, t, p), *arrays)
-                return pullback(cotangent)
-            return vjp
+    def native_relu(self, x):
+        return self.jax.nn.relu(x)
 
-        fn = self._jit("vjp", op, params, build)
-        grads = fn(tuple(self._in(a) for a in args), self._in(cotangent))
-        return tuple(self._out(g) for g in grads)
+    def native_relu6(self, x):
+        return self.jax.nn.relu6(x)
+
+    def native_leaky_relu(self, x, *, alpha):
+        return self.jax.nn.leaky_relu(x, negative_slope=alpha)
+
+    def native_elu(self, x, *, alpha):
+        return self.jax.nn.elu(x, alpha=alpha)

@@ -73,8 +73,7 @@ class KerasAdapter(FrameworkAdapter):
                      "dilations": "keras.ops pooling has no dilation",
                      "ceil_mode": "keras.ops pooling has no ceil mode",
                      "count_include_pad": "keras.ops average_pool with 'same' never counts padding",
-                     "groups": "keras.ops.conv_transpose has no groups",
-                     "gradients": f"no autodiff for the {self.backend} backend here"})
+                     "groups": "keras.ops.conv_transpose has no groups"})
 
     def supports(self, op: str, **call) -> bool | str:
         rank = len(call["shape"]) - 2 if "shape" in call else None

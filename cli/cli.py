@@ -308,6 +308,23 @@ def _report(args) -> int:
     return 0
 
 
+def _diff(args) -> int:
+    from cnnspec.reports import differences, matrix
+    from cnnspec.reports.results import ResultsError
+
+    paths = _results_paths(args.results)
+    results = _load_all(paths)
+    try:
+        built = matrix.build(results, [str(p) for p in paths])
+    except ResultsError as error:
+        raise UsageError(str(error)) from None
+    if len(results) < 2:
+        raise UsageError(f"diff compares adapters: give the results of two or more "
+                         f"(got {plural(len(results), 'adapter')})")
+    sys.stdout.write(differences.text(differences.differences(built), built.adapters))
+    return 0
+
+
 def _gate(args) -> int:
     from cnnspec.reports import gate
     from cnnspec.reports.results import ResultsError
@@ -391,6 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="results JSON files, or folders of them")
     report.add_argument("--html", required=True, metavar="PATH", help="where to write the page")
     report.set_defaults(handler=_report)
+
+    diff = commands.add_parser("diff", help="where the adapters of results JSON files differ")
+    diff.add_argument("results", nargs="+", metavar="RESULTS",
+                      help="results JSON files, or folders of them (two adapters or more)")
+    diff.set_defaults(handler=_diff)
 
     gate = commands.add_parser("gate", help="exit 1 when any rule got worse than a baseline")
     gate.add_argument("--baseline", required=True, metavar="BASELINE",

@@ -57,3 +57,25 @@ def test_an_op_the_adapter_has_no_method_for_is_unsupported_not_an_error(tmp_pat
     row = run(f"{module}:Older", prefixes=["upsample.pixel_shuffle"]).rules[0]
     assert row.status == "unsupported" and row.examples == row.declined == 0
     assert "the adapter has no method pixel_shuffle" in row.message
+
+
+def test_keras_records_its_backend_and_declares_valid_same_padding_only():
+    pytest.importorskip("keras")
+    import keras
+
+    from cnnspec.conformance.runner import adapter_info
+
+    info = adapter_info(load("keras"))
+    assert info["backend"] == keras.backend.backend()
+    missing = info["capabilities"]["missing"]
+    assert "explicit_pads" in missing["options"]["max_pool"]
+    assert missing["padding_modes"]["conv"] == ["SAME_LOWER"]
+
+
+def test_onnxruntime_is_forward_only_and_finds_its_missing_kernels():
+    pytest.importorskip("onnxruntime")
+    adapter = load("onnxruntime")
+    assert adapter.capabilities.gradients == frozenset()
+    assert "bfloat16" not in adapter.capabilities.dtypes
+    assert "no float64 Conv kernel" in adapter.supports("conv", dtype="float64")
+    assert adapter.supports("conv", dtype="float32") is True
