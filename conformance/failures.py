@@ -154,6 +154,14 @@ class Mismatch:
     max_rel: float = 0.0
     max_ratio: float = 0.0
 
+    def as_dict(self) -> dict:
+        """The mismatch as fields, for the results (the report lays them out)."""
+        return {"criterion": self.criterion, "count": self.count, "total": self.total,
+                "elements": [{"index": list(i), "got": g, "expected": e, "allowed": a}
+                             for i, g, e, a in zip(self.bad_indices, self.got, self.expected,
+                                                   self.allowed)],
+                "max_abs": self.max_abs, "max_rel": self.max_rel, "max_ratio": self.max_ratio}
+
     def text(self) -> str:
         lines = [f"Not within tolerance: {self.criterion}",
                  f"Mismatched elements: {self.count} / {self.total} "
@@ -186,7 +194,9 @@ def compare(got, expected, allowed, criterion: str, *, show: int = 5) -> Mismatc
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         finite = np.isfinite(diff) & ~ok
         rel = np.where(finite, diff / np.abs(expected), np.inf)
-        ratio = np.where(finite, diff / np.where(allowed > 0, allowed, np.inf), np.inf)
+        # an exact comparison (allowed 0) is exceeded infinitely by any difference
+        ratio = np.where(finite & (allowed > 0), diff / np.where(allowed > 0, allowed, 1.0),
+                         np.inf)
     pick = [tuple(int(i) for i in index) for index in bad[:show]]
     return Mismatch(
         criterion=criterion, total=int(expected.size), bad_indices=pick,

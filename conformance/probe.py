@@ -66,18 +66,23 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
-def _error_map(got, expected, bound, side: int = 32) -> list:
-    """|got - ref| / allowed on one 2-d slice of the output (the first of the leading axes),
-    at most `side` x `side`, capped at 1e6 (NaN or inf errors show as the cap): for the report."""
+def _error_map(got, expected, bound, side: int = 32) -> tuple[list, list]:
+    """|got - ref| / allowed on the 2-d slice of the output (its last two axes) that holds the
+    worst element, at most `side` x `side` around it, capped at 1e6 (NaN or inf errors, and
+    any error where nothing is allowed, show as the cap): for the report. Also the index of the
+    slice's first element."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         diff = np.abs(np.asarray(got, dtype=np.float64) - expected)
         ratio = np.where(np.isnan(got) & np.isnan(expected), 0.0,
                          diff / np.where(bound > 0, bound, np.finfo(np.float64).tiny))
     ratio = np.nan_to_num(ratio, nan=1e6, posinf=1e6)
     ratio = np.atleast_2d(ratio)
-    while ratio.ndim > 2:
-        ratio = ratio[0]
-    return np.minimum(ratio[:side, :side], 1e6).round(3).tolist()
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    rows = max(0, worst[-2] - side // 2)
+    cols = max(0, worst[-1] - side // 2)
+    plane = ratio[tuple(worst[:-2])]
+    corner = [int(i) for i in worst[:-2]] + [rows, cols]
+    return np.minimum(plane[rows:rows + side, cols:cols + side], 1e6).round(3).tolist(), corner
 
 
 def _copies(arrays):
@@ -285,9 +290,11 @@ class Probe:
         bound = tolerance.bound(expected, scale)
         mismatch = compare(got, expected, bound, tolerance.describe())
         if mismatch:
+            grid, corner = _error_map(got, expected, bound)
             self.fail(f"{quantity}{list(mismatch.bad_indices[0])}", mismatch.got[0],
                       mismatch.expected[0], block=mismatch.text(), max_error=mismatch.max_abs,
-                      error_map=_error_map(got, expected, bound), call=call, **data)
+                      error_map=grid, error_map_at=corner, mismatch=mismatch.as_dict(),
+                      call=call, **data)
 
     def convention(self, name: str):
         """Records which of a rule's allowed behaviours the adapter showed."""

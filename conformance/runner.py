@@ -8,6 +8,8 @@ adapter's deviations file describes becomes `deviation`; an entry whose rule pas
 from __future__ import annotations
 
 import datetime
+import os
+import platform
 import random
 import time
 from dataclasses import dataclass, field
@@ -211,6 +213,19 @@ def adapter_info(adapter) -> dict:
     return info
 
 
+def machine_info() -> dict:
+    """The machine a run ran on, for the report: CPU model, cores, OS and Python."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as stream:
+            cpu = next((line.split(":", 1)[1].strip() for line in stream
+                        if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count() or 1, "os": platform.platform(terse=True),
+            "python": platform.python_version()}
+
+
 def suite_info(adapter_ref: str, *, profile: str, seed, device, started, duration_s: float,
                partial: bool, jobs: int = 0) -> dict:
     """The `suite` object of the results, with the command line that replays the run."""
@@ -221,7 +236,7 @@ def suite_info(adapter_ref: str, *, profile: str, seed, device, started, duratio
              "seed": seed if seed is not None else (0 if PROFILES[profile].derandomize else None),
              "started": started.isoformat(timespec="seconds"),
              "duration_s": round(duration_s, 3), "replay": replay, "jobs": jobs,
-             "tolerance": TABLE}
+             "machine": machine_info(), "tolerance": TABLE}
     if partial:
         suite["partial"] = True
     return suite

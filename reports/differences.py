@@ -1,10 +1,10 @@
 """Where the adapters of a matrix differ, rule by rule: in status, in coverage, or in the
 convention they follow. The HTML report's first section and `cnnspec diff` show the same list.
 
-A rule is listed when its adapters do not all agree: some pass and others deviate, fail,
-error or lack the option (status); all pass, but some only on part of the rule's domain
-(coverage: draws declined, or a check unsupported); or they record different behaviours where
-the rule allows several (convention, such as NaN in a max window). Each entry says, per
+A rule is listed when the adapters that ran it (two or more) do not all agree: some pass and
+others deviate, fail, error or lack the option (status); they record different behaviours
+where the rule allows several (convention, such as NaN in a max window); or all pass, but some
+only on part of the rule's domain (coverage: draws declined, or a check unsupported). Each entry says, per
 adapter, what it does in words, and what that means when a model moves between them.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .matrix import MISSING, Matrix, status
+from .matrix import Matrix, status
 
 PARTLY = "partly unsupported: "
 
@@ -37,8 +37,6 @@ class Difference:
 def _words(cell) -> tuple[str, str | None]:
     """One adapter's behaviour on a rule, in words, with a link when there is evidence."""
     kind = status(cell)
-    if kind == MISSING:
-        return "were not run on this rule", None
     if kind == "pass":
         return f"pass ({cell.convention})" if cell.convention else "pass", None
     if kind == "deviation":
@@ -50,9 +48,9 @@ def _words(cell) -> tuple[str, str | None]:
     return f"{'fail' if kind == 'fail' else 'raise or crash'}: {headline}", None
 
 
-def _grouped(matrix: Matrix, cells, describe) -> list[Behaviour]:
+def _grouped(ran, describe) -> list[Behaviour]:
     groups: dict = {}
-    for name, cell in zip(matrix.adapters, cells):
+    for name, cell in ran:
         what, link = describe(cell)
         groups.setdefault((what, link), []).append(name)
     return [Behaviour(names, what, link) for (what, link), names in groups.items()]
@@ -99,16 +97,19 @@ def differences(matrix: Matrix) -> list[Difference]:
         return out
     for _, rows in matrix.sections:
         for row in rows:
-            statuses = {status(cell) for cell in row.cells}
+            ran = [(name, cell) for name, cell in zip(matrix.adapters, row.cells) if cell]
+            if len(ran) < 2:  # a rule that only one adapter ran has nothing to compare
+                continue
+            statuses = {status(cell) for _, cell in ran}
             if len(statuses) > 1:
                 kind, describe = "status", _words
-            elif len({cell.convention if cell else None for cell in row.cells}) > 1:
+            elif len({cell.convention for _, cell in ran}) > 1:
                 kind, describe = "convention", _convention
-            elif statuses == {"pass"} and len({_coverage(c)[0] for c in row.cells}) > 1:
+            elif statuses == {"pass"} and len({_coverage(cell)[0] for _, cell in ran}) > 1:
                 kind, describe = "coverage", _coverage
             else:
                 continue
-            behaviours = _grouped(matrix, row.cells, describe)
+            behaviours = _grouped(ran, describe)
             out.append(Difference(row.rule, kind, behaviours, _meaning(kind, behaviours)))
     return sorted(out, key=lambda d: KINDS.index(d.kind))
 

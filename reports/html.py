@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime
 import importlib.util
+import math
 from pathlib import Path
 
 from cnnspec import __version__
 
 from .differences import differences
 from .matrix import Matrix, status
+from .results import decode_number
 
 COLOURS = {"pass": "#2e7d32", "deviation": "#b26a00", "unsupported": "#757575",
            "fail": "#c62828", "error": "#6a1b9a", "missing": "#bdbdbd"}
@@ -37,10 +39,20 @@ def _environment():
         raise RuntimeError(missing())
     import jinja2
 
-    return jinja2, jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    environment.filters["attr_status"] = status
+    environment.filters["ratio"] = _ratio
+    environment.tests["partly"] = lambda note: note.startswith("partly unsupported")
+    return jinja2, environment
+
+
+def _ratio(value) -> str:
+    """A largest error / allowed, as the results hold it (a number, or "inf" in JSON)."""
+    value = decode_number(value)
+    return f"{value:.3g}" if math.isfinite(value) else "inf (nothing was allowed)"
 
 
 def summary_bar(counts: dict, width: int = 360, height: int = 16) -> str:

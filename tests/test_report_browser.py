@@ -50,3 +50,63 @@ def test_report_renders_in_headless_chromium(tmp_path):
                     f"--screenshot={picture}", page.as_uri()], capture_output=True, timeout=120,
                    check=False)
     assert picture.exists() and picture.stat().st_size > 10_000
+
+
+# Measures the page as a reader sees it: page overflow, the matrix's column widths before and
+# after a drill-down opens, and the rules the differences section lists. Appended to a copy of
+# the report; the result is read back from the DOM Chromium dumps.
+MEASURE = """
+<script>
+(function () {
+  function widths() {
+    return Array.from(document.querySelectorAll("table.matrix thead th"))
+      .map(function (th) { return Math.round(th.getBoundingClientRect().width); });
+  }
+  var before = widths();
+  var opened = document.querySelector("table.matrix td details");
+  if (opened) { opened.open = true; }
+  var after = widths();
+  var root = document.documentElement;
+  var out = {viewport: root.clientWidth, page: root.scrollWidth, before: before, after: after,
+             opened: Boolean(opened),
+             differences: Array.from(document.querySelectorAll("#differences h3 a"))
+               .map(function (a) { return a.getAttribute("href").slice(1); })};
+  var pre = document.createElement("pre");
+  pre.id = "measurements";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>
+"""
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_report_reads_at_1400_and_800_pixels(tmp_path, width):
+    """No horizontal page overflow, column widths unchanged when a drill-down opens, and the
+    differences section lists what the results say (reports.differences)."""
+    from pathlib import Path
+
+    from cnnspec.reports import differences
+
+    browser = chromium()
+    tests = Path(__file__).resolve().parent
+    runs = [run("numpy", profile="quick"),
+            run(f"{tests / 'mutants.py'}:CountIncludePadInverted", profile="quick"),
+            run(f"{tests / 'narrow.py'}:TwoSpatialAxesOnly", profile="quick"),
+            run(f"{tests / 'conventions.py'}:IgnoresNanInMaxPool", profile="quick")]
+    runs[1].adapter["name"] = "mutant"
+    built = matrix.build(runs)
+    page = html.write(built, tmp_path / "report.html")
+    measured = tmp_path / "measured.html"
+    measured.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    shown = subprocess.run([browser, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                            f"--window-size={width},900", "--dump-dom", measured.as_uri()],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    found = json.loads(shown.stdout.split('<pre id="measurements">')[1].split("</pre>")[0]
+                       .replace("&quot;", '"'))
+    assert found["page"] <= found["viewport"], found  # no horizontal scrollbar
+    assert found["opened"] and found["before"] == found["after"], found
+    assert found["differences"] == [d.rule.id for d in differences.differences(built)]
+    assert "pool.avg_count_include_pad" in found["differences"]  # the mutant's failure
+    assert "pool.max_nan" in found["differences"]  # NaN ignored vs propagated

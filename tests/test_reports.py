@@ -48,7 +48,9 @@ def test_report_shows_every_rule_and_adapter_with_drill_down(results, tmp_path):
     assert "reproducer:" in html and 'class="errmap"' in html
     assert failed["id"] in html
     assert "http" not in html.split("<body>")[0]  # nothing fetched: no CDN, no external CSS
-    assert "<script" not in html
+    assert "<script src" not in html and "<script" in html  # one small inline script only
+    assert "<th>rule</th>" in html and 'data-filter="fails"' in html
+    assert 'class="mismatch"' in html and "largest error / allowed: inf" not in html
 
 
 def test_report_of_a_folder_merges_every_results_file(results, tmp_path):

@@ -496,3 +496,20 @@ def test_raises_and_crashes_are_validated():
         parse(ENTRY + "raises = 3\n", "d.toml")
     with pytest.raises(UsageError, match="not with raises"):
         parse(ENTRY + "raises = 'E'\ncrashes = true\n", "d.toml")
+
+
+def test_an_exact_comparison_reports_an_infinite_error_ratio_and_the_worst_slice():
+    """Exact policy: any difference exceeds the allowed 0 infinitely (it read 0 before), and
+    the error map is the 2-d slice holding the worst element, not the first one."""
+    from cnnspec.conformance.failures import compare
+    from cnnspec.conformance.probe import _error_map
+
+    expected = np.zeros((1, 2, 2, 3))
+    got = expected.copy()
+    got[0, 1, 1, 0] = 1.0
+    mismatch = compare(got, expected, np.zeros_like(expected), "exact")
+    assert mismatch.max_ratio == float("inf") and mismatch.bad_indices == [(0, 1, 1, 0)]
+    assert mismatch.as_dict()["elements"][0] == {"index": [0, 1, 1, 0], "got": 1.0,
+                                                  "expected": 0.0, "allowed": 0.0}
+    grid, corner = _error_map(got, expected, np.zeros_like(expected))
+    assert corner == [0, 1, 0, 0] and grid[1][0] == 1e6 and grid[0][0] == 0.0
