@@ -67,7 +67,8 @@ def summary_bar(counts: dict, width: int = 360, height: int = 16) -> str:
         parts.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" '
                      f'fill="{COLOURS[name]}"><title>{n} {name}</title></rect>')
         x += w
-    return (f'<svg class="bar" width="{width}" height="{height}" role="img" '
+    return (f'<svg class="bar" viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
+            f'style="width: 100%; max-width: {width}px; height: {height}px" role="img" '
             f'aria-label="status counts">{"".join(parts)}</svg>')
 
 

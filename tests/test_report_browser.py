@@ -93,7 +93,9 @@ def test_the_report_reads_at_1400_and_800_pixels(tmp_path, width):
     runs = [run("numpy", profile="quick"),
             run(f"{tests / 'mutants.py'}:CountIncludePadInverted", profile="quick"),
             run(f"{tests / 'narrow.py'}:TwoSpatialAxesOnly", profile="quick"),
-            run(f"{tests / 'conventions.py'}:IgnoresNanInMaxPool", profile="quick")]
+            run(f"{tests / 'conventions.py'}:IgnoresNanInMaxPool", profile="quick"),
+            run(f"{tests / 'narrow.py'}:Float32Only", profile="quick"),
+            run(f"{tests / 'narrow.py'}:Declared2dForwardFloat32", profile="quick")]  # six
     runs[1].adapter["name"] = "mutant"
     built = matrix.build(runs)
     page = html.write(built, tmp_path / "report.html")
