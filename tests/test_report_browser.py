@@ -59,7 +59,7 @@ MEASURE = """
 <script>
 (function () {
   function widths() {
-    return Array.from(document.querySelectorAll("table.matrix thead th"))
+    return Array.from(document.querySelectorAll("table.matrix > thead th"))
       .map(function (th) { return Math.round(th.getBoundingClientRect().width); });
   }
   var before = widths();
@@ -67,7 +67,10 @@ MEASURE = """
   if (opened) { opened.open = true; }
   var after = widths();
   var root = document.documentElement;
+  var last = Array.from(document.querySelectorAll("table.matrix td details")).pop();
+  if (last) { last.open = true; }  // a drill-down in the rightmost column too
   var out = {viewport: root.clientWidth, page: root.scrollWidth, before: before, after: after,
+             after_both: widths(),
              opened: Boolean(opened),
              differences: Array.from(document.querySelectorAll("#differences h3 a"))
                .map(function (a) { return a.getAttribute("href").slice(1); })};
@@ -108,7 +111,7 @@ def test_the_report_reads_at_1400_and_800_pixels(tmp_path, width):
     found = json.loads(shown.stdout.split('<pre id="measurements">')[1].split("</pre>")[0]
                        .replace("&quot;", '"'))
     assert found["page"] <= found["viewport"], found  # no horizontal scrollbar
-    assert found["opened"] and found["before"] == found["after"], found
+    assert found["opened"] and found["before"] == found["after"] == found["after_both"], found
     assert found["differences"] == [d.rule.id for d in differences.differences(built)]
     assert "pool.avg_count_include_pad" in found["differences"]  # the mutant's failure
     assert "pool.max_nan" in found["differences"]  # NaN ignored vs propagated
