@@ -1,6 +1,7 @@
 """The Keras 3 adapter, `keras`: `keras.ops` on the backend the user chose with KERAS_BACKEND
-(tensorflow, jax or torch; recorded in the results as the adapter's `backend`), gradients by
-that backend's own autodiff (`tf.GradientTape`, `jax.vjp`, `torch.autograd`), since Keras 3
+(tensorflow, jax or torch; recorded in the results as the adapter's `backend`; on jax the
+adapter turns on `jax_enable_x64`, as a float64 user must), gradients by that backend's own
+autodiff (`tf.GradientTape`, `jax.vjp`, `torch.autograd`), since Keras 3
 has no backend-independent one.
 
 Keras is channels-last by default (`data_format="channels_last"`), so the adapter moves the
@@ -53,6 +54,10 @@ class KerasAdapter(FrameworkAdapter):
         self.keras, self.ops = keras, keras.ops
         self.version = keras.__version__
         self.backend = keras.backend.backend()
+        if self.backend == "jax":  # float64 needs x64 mode, as for the jax adapter
+            import jax
+
+            jax.config.update("jax_enable_x64", True)
         super().__init__(device)
 
     def declared_capabilities(self) -> Capabilities:
