@@ -5,7 +5,9 @@ NumPy arrays in, NumPy arrays out, channels-first `(N, C, *spatial)`; the output
 framework's own. Keyword names are fixed. `pads` is a tuple of `(begin, end)` pairs, one per
 spatial axis, or "VALID" / "SAME_UPPER" / "SAME_LOWER" for the framework's NATIVE padding mode.
 An adapter never re-implements the behaviour under test: where the framework lacks an option,
-`supports` returns the reason and the rule is `unsupported` there.
+it says so, up front in its `capabilities` (capabilities.py) or call by call in `supports`,
+and the rule is `unsupported` there. `base.FrameworkAdapter` implements this protocol from the
+op tables below; docs/writing-an-adapter.md is the whole contract.
 """
 
 from __future__ import annotations
