@@ -65,8 +65,9 @@ class Adapter(Protocol):
 
     def supports(self, op: str, **params) -> bool | str:
         """True, or the reason the framework cannot do `op` with these parameters. The suite
-        passes the call's keywords plus `dtype` (the input's dtype name), `shape` (its shape)
-        and, for a gradient, `vjp=True`; an adapter ignores what it does not need."""
+        passes the call's keywords plus `dtype` and `shape` of the input, `dtypes` and `shapes`
+        of every array argument (None for an absent bias) and, for a gradient, `vjp=True`,
+        `cotangent_dtype` and `cotangent_shape`; an adapter ignores what it does not need."""
 
     def conv(self, x, w, b=None, *, strides, pads, dilations, groups): ...
 
