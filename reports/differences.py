@@ -40,8 +40,9 @@ def _words(cell) -> tuple[str, str | None]:
     if kind == "pass":
         return f"pass ({cell.convention})" if cell.convention else "pass", None
     if kind == "deviation":
-        return f"deviate (declared {cell.deviation['kind']}): {cell.deviation['observed']}", \
-            cell.deviation.get("evidence")
+        seen = f"; elsewhere {cell.convention}" if cell.convention else ""
+        return (f"deviate (declared {cell.deviation['kind']}): {cell.deviation['observed']}"
+                f"{seen}", cell.deviation.get("evidence"))
     if kind == "unsupported":
         return f"lack it: {(cell.message or '').split('; ')[0]}", None
     headline = (cell.message or "").splitlines()[0] if cell.message else ""
