@@ -86,7 +86,8 @@ class Capabilities:
     padding_modes: MappingProxyType = field(default_factory=lambda: dict.fromkeys(
         PADDED_OPS, PAD_MODES))  # per op (or one set for every op that takes pads)
     options: frozenset = OPTIONS
-    devices: tuple = ("cpu",)  # kinds: "cpu", "cuda"
+    devices: tuple = ("cpu",)  # the device kinds it can run on ("cpu", "cuda"): for the reader;
+    # the adapter's placement() refuses another one when it is built (--device)
     reasons: MappingProxyType = field(default_factory=dict)  # why each thing left out is
 
     def __post_init__(self):

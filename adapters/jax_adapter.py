@@ -108,6 +108,7 @@ class JaxAdapter(FrameworkAdapter):
 
     def declared_capabilities(self) -> Capabilities:
         return Capabilities(
+            devices=("cpu", "cuda"),
             ops=Capabilities().ops - {"max_pool_argmax", "adaptive_avg_pool",
                                       "adaptive_max_pool", "max_unpool", "pixel_shuffle"},
             padding_modes={"conv": ("VALID", "SAME_UPPER", "SAME_LOWER"),

@@ -81,6 +81,7 @@ class TensorflowAdapter(FrameworkAdapter):
     def declared_capabilities(self) -> Capabilities:
         strings_only = OPTIONS - {"explicit_pads", "asymmetric_pads"}
         return Capabilities(
+            devices=("cpu", "cuda"),
             ops=Capabilities().ops - {"adaptive_avg_pool", "adaptive_max_pool", "max_unpool"},
             padding_modes={op: ("VALID", "SAME_UPPER") for op in ("conv", "conv_transpose", *POOLS)},
             options={"conv_transpose": OPTIONS - {"groups", "dilations"},
