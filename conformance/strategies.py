@@ -40,13 +40,18 @@ def spatial_ranks(draw, low: int = 1, high: int = 3):
     return draw(st.sampled_from(region.ranks_within(low, high)))
 
 
-def pad_pair(draw, op: str, high: int) -> tuple[int, int]:
-    """(begin, end) padding of one axis, each in [0, high], inside what the adapter declares
-    for `op`: zero without explicit padding, begin == end without asymmetric padding."""
-    if high <= 0 or not region.allows("explicit_pads", op):
+def pad_pair(draw, op: str, high: int, total: int | None = None) -> tuple[int, int]:
+    """(begin, end) padding of one axis, each in [0, high] and together at most `total` when
+    given, inside what the adapter declares for `op`: zero without explicit padding,
+    begin == end without asymmetric padding."""
+    total = 2 * high if total is None else total
+    if high <= 0 or total <= 0 or not region.allows("explicit_pads", op):
         return (0, 0)
-    begin = draw(st.integers(0, high))
-    return (begin, draw(st.integers(0, high)) if region.allows("asymmetric_pads", op) else begin)
+    if not region.allows("asymmetric_pads", op):
+        begin = draw(st.integers(0, min(high, total // 2)))
+        return (begin, begin)
+    begin = draw(st.integers(0, min(high, total)))
+    return (begin, draw(st.integers(0, min(high, total - begin))))
 
 
 def pad_mode(draw, op: str, modes=PAD_MODES) -> str:
@@ -192,7 +197,7 @@ def conv_transpose_cases(draw, *, max_ndim=3, dtype=None, bias=None, style=None,
         a = (draw(st.integers(0, max(s, d) - 1))
              if region.allows("output_padding", "conv_transpose") else 0)
         room = (i - 1) * s + d * (k - 1) + a  # the output keeps at least one element
-        pb, pe = pad_pair(draw, "conv_transpose", min(3, room // 2))
+        pb, pe = pad_pair(draw, "conv_transpose", 3, total=room)
         spatial.append(i), kernel.append(k), stride.append(s), dilation.append(d)
         pad.append((pb, pe)), output_padding.append(a)
     batch, x, w, b = _conv_arrays(draw, spatial, (group_in * g, group_out, *kernel),
