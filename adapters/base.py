@@ -34,6 +34,14 @@ from .capabilities import Capabilities
 from .protocol import ARRAYS, DEFAULTS, DIFFERENTIABLE, OPS
 
 
+def params_key(params: dict) -> tuple:
+    """A call's keywords as a hashable, order-independent key (lists become tuples): for an
+    adapter's cache of compiled programs or sessions."""
+    def frozen(value):
+        return tuple(frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+    return tuple(sorted((k, frozen(v)) for k, v in params.items()))
+
+
 class FrameworkAdapter:
     name = "framework"
     framework = "framework"

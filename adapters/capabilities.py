@@ -71,10 +71,6 @@ OPTIONS = frozenset(OPTIONS_USED)
 FORWARD_OPS = frozenset(OPS)
 
 
-def _frozen(values):
-    return frozenset(values)
-
-
 @dataclass(frozen=True)
 class Capabilities:
     """The region an adapter supports; the defaults are the whole protocol."""
@@ -93,7 +89,7 @@ class Capabilities:
     def __post_init__(self):
         for name, universe in (("ops", FORWARD_OPS), ("gradients", set(DIFFERENTIABLE)),
                                ("spatial_ranks", set(SPATIAL_RANKS)), ("dtypes", set(DTYPES))):
-            value = _frozen(getattr(self, name))
+            value = frozenset(getattr(self, name))
             unknown = sorted(map(str, value - set(universe)))
             if unknown:
                 raise ValueError(f"Capabilities({name}=...): unknown {', '.join(unknown)}; the "
@@ -148,10 +144,15 @@ class Capabilities:
         pads = call.get("pads")
         if isinstance(pads, str) and pads not in self.padding_modes.get(op, ()):
             return self.reason(pads, f"the adapter declares no {pads} padding for {op}", op)
-        for name, (ops, used, what) in OPTIONS_USED.items():
+        for name, (ops, used, _) in OPTIONS_USED.items():
             if name not in self.options[op] and op in ops and used(call):
-                return self.reason(name, f"the adapter declares no {what} for {op}", op)
+                return self.option_reason(name, op)
         return None
+
+    def option_reason(self, option: str, op: str) -> str:
+        """Why calls of `op` may not use `option`: the declared reason, else a default."""
+        return self.reason(option, f"the adapter declares no {OPTIONS_USED[option][2]} for {op}",
+                           op)
 
     def allows(self, option: str, op: str) -> bool:
         """Whether calls of `op` may use `option` (one of OPTIONS)."""

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import FrameworkAdapter
+from .base import FrameworkAdapter, params_key
 from .capabilities import OPTIONS, Capabilities
 from .protocol import device_parts
 
@@ -58,13 +58,6 @@ def _persistent_cache(jax) -> None:
     jax.config.update("jax_compilation_cache_dir", str(Path(root) / "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # ours take ~0.1 s
     jax.config.update("jax_compilation_cache_max_size", 1 << 30)
-
-
-def _static(value):
-    """`value` as a hashable key: lists become tuples."""
-    if isinstance(value, (list, tuple)):
-        return tuple(_static(v) for v in value)
-    return value
 
 
 def _layout(ndim):
@@ -131,7 +124,7 @@ class JaxAdapter(FrameworkAdapter):
 
     def _jit(self, kind: str, op: str, params: dict, build):
         """The jitted callable for (kind, op, params), built once by `build(params)`."""
-        key = (kind, op, tuple(sorted((k, _static(v)) for k, v in params.items())))
+        key = (kind, op, params_key(params))
         if key not in self._jitted:
             self._jitted[key] = self.jax.jit(build(params))
         return self._jitted[key]

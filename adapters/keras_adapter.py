@@ -86,29 +86,12 @@ class KerasAdapter(FrameworkAdapter):
             return "keras.ops.image.resize takes images: 2 spatial axes"
         if op == "pixel_shuffle" and call.get("upscale_factor", 2) < 2:
             return "keras.ops.depth_to_space requires block_size >= 2"
-        if self.backend == "tensorflow":
-            return self._tensorflow_limits(op, rank, call)
-        return True
+        if self.backend == "tensorflow":  # TF's kernels run underneath
+            from .tensorflow_adapter import kernel_limits
 
-    @staticmethod
-    def _tensorflow_limits(op: str, rank, call) -> bool | str:
-        """What TensorFlow's kernels refuse under keras.ops (as the tensorflow adapter's)."""
-        strides, dilations = call.get("strides", ()), call.get("dilations", ())
-        if op in ("conv", "conv_transpose") and any(s > 1 for s in strides) and any(
-                d > 1 for d in dilations):
-            return "TF refuses strides > 1 together with dilation_rate > 1"
-        if op == "conv_transpose" and any(d > 1 for d in dilations):
-            return "TF's CPU transposed conv (Conv2DBackpropInput) has no dilation"
-        if op == "conv" and call.get("vjp") and any(d > 1 for d in dilations):
-            return "TF's CPU Conv2DBackpropInput has no dilation rates larger than 1"
-        if op == "conv" and call.get("vjp") and call.get("groups", 1) > 1:
-            return "TF: 'Gradients for grouped convolutions are not supported on CPU'"
-        if op == "conv" and rank == 3 and call.get("groups", 1) > 1:
-            return "TF's CPU Conv3D has no grouped convolution"
-        if op in ("max_pool", "avg_pool") and rank == 3 and call.get("dtype") in (
-                "float16", "float64"):
-            return f"TF has no {call['dtype']} {'Avg' if op == 'avg_pool' else 'Max'}Pool3D " \
-                   f"kernel on the CPU"
+            if op == "conv_transpose" and any(d > 1 for d in call.get("dilations", ())):
+                return "TF's CPU transposed conv (Conv2DBackpropInput) has no dilation"
+            return kernel_limits(op, rank, call) or True
         return True
 
     # conversion ----------------------------------------------------------------------------

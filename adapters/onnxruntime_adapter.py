@@ -30,7 +30,7 @@ import functools
 
 import numpy as np
 
-from .base import FrameworkAdapter
+from .base import FrameworkAdapter, params_key
 from .capabilities import DTYPES, Capabilities
 
 OPSET = 21
@@ -85,12 +85,6 @@ def _attributes(op: str, params: dict) -> dict:
     return out
 
 
-def _key(value):
-    if isinstance(value, (list, tuple)):
-        return tuple(_key(v) for v in value)
-    return value
-
-
 class OnnxRuntimeAdapter(FrameworkAdapter):
     name = "onnxruntime"
     framework = "onnxruntime"
@@ -117,7 +111,7 @@ class OnnxRuntimeAdapter(FrameworkAdapter):
     # sessions -----------------------------------------------------------------------------
 
     def _session(self, op: str, params: dict, dtypes: tuple, ranks: tuple):
-        return self._cached_session(op, _key(tuple(sorted(params.items()))), dtypes, ranks)
+        return self._cached_session(op, params_key(params), dtypes, ranks)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one adapter per process, bounded cache
     def _cached_session(self, op, params, dtypes, ranks):

@@ -63,6 +63,24 @@ def _placement(tf, device: str) -> tuple[str, str]:
 POOLS = ("max_pool", "max_pool_argmax", "avg_pool")
 
 
+def kernel_limits(op: str, ndim: int | None, call: dict) -> str | None:
+    """What TensorFlow's CPU kernels refuse, whatever API reaches them (tf.nn here, keras.ops
+    on the tensorflow backend): the reason, or None. `call` as `supports` receives it."""
+    strides, dilations = call.get("strides", ()), call.get("dilations", ())
+    if any(s > 1 for s in strides) and any(d > 1 for d in dilations):
+        return "TF refuses strides > 1 together with dilation_rate > 1"
+    if op == "conv" and ndim == 3 and call.get("groups", 1) > 1:
+        return "TF's CPU Conv3D has no grouped convolution"
+    if op == "conv" and call.get("vjp") and call.get("groups", 1) > 1:
+        return "TF: 'Gradients for grouped convolutions are not supported on CPU'"
+    if op == "conv" and call.get("vjp") and any(d > 1 for d in dilations):
+        return "TF's CPU Conv2DBackpropInput has no dilation rates larger than 1"
+    if op in POOLS and ndim == 3 and call.get("dtype") in ("float16", "float64"):
+        kernel = "AvgPool3D" if op == "avg_pool" else "MaxPool3D"
+        return f"TF has no {call['dtype']} {kernel} kernel on the CPU"
+    return None
+
+
 class TensorflowAdapter(FrameworkAdapter):
     name = "tensorflow"
     framework = "tensorflow"
@@ -137,27 +155,18 @@ class TensorflowAdapter(FrameworkAdapter):
     def supports(self, op: str, **params) -> bool | str:
         shape, pads = params.get("shape", ()), params.get("pads")
         ndim = len(shape) - 2 if shape else None
-        strides, dilations = params.get("strides", ()), params.get("dilations", ())
-        if any(s > 1 for s in strides) and any(d > 1 for d in dilations):
-            return "TF refuses strides > 1 together with dilation_rate > 1"
-        if op == "conv" and ndim == 3 and params.get("groups", 1) > 1:
-            return "TF's CPU Conv3D has no grouped convolution"
-        if op == "conv" and params.get("vjp") and params.get("groups", 1) > 1:
-            return "TF: 'Gradients for grouped convolutions are not supported on CPU'"
-        if op == "conv" and params.get("vjp") and any(d > 1 for d in dilations):
-            return "TF's CPU Conv2DBackpropInput has no dilation rates larger than 1"
+        dilations = params.get("dilations", ())
+        refused = kernel_limits(op, ndim, params)
+        if refused:
+            return refused
         if op == "conv_transpose" and ndim != 2 and not isinstance(pads, str) \
                 and not _zero(pads):
             return "tf.nn.conv1d/conv3d_transpose take 'VALID' or 'SAME' padding only"
         if op == "max_pool" and not isinstance(pads, str) and not _zero(pads) and (
                 ndim != 2 or any(d > 1 for d in dilations)):
             return "TF pooling takes 'VALID' or 'SAME' padding only here"
-        if op in POOLS:
-            if pads == "SAME_UPPER" and any(d > 1 for d in dilations):
-                return "tf.nn.pool has no 'SAME' padding with dilation_rate > 1"
-            if ndim == 3 and params.get("dtype") in ("float16", "float64"):
-                kernel = "AvgPool3D" if op == "avg_pool" else "MaxPool3D"
-                return f"TF has no {params['dtype']} {kernel} kernel on the CPU"
+        if op in POOLS and pads == "SAME_UPPER" and any(d > 1 for d in dilations):
+            return "tf.nn.pool has no 'SAME' padding with dilation_rate > 1"
         if op == "max_pool_argmax" and ndim not in (None, 2):
             return "tf.nn.max_pool_with_argmax is 2-d"
         if op == "upsample_nearest" and ndim not in (None, 2):

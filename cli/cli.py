@@ -290,39 +290,40 @@ def _load_all(paths):
 
 
 def _report(args) -> int:
-    from cnnspec.reports import html, matrix
-    from cnnspec.reports.results import ResultsError
+    from cnnspec.reports import html
 
     _check_output(args.html, "--html", "report.html")
     if html.missing():
         raise UsageError(f"--html: {html.missing()}")
-    paths = _results_paths(args.results)
-    results = _load_all(paths)
-    try:
-        built = matrix.build(results, [str(p) for p in paths])
-    except ResultsError as error:
-        raise UsageError(str(error)) from None
+    built = _matrix(args.results)
     path = html.write(built, args.html)
     rules = sum(len(rows) for _, rows in built.sections)
-    print(f"report: {path} ({plural(len(results), 'adapter')}, {plural(rules, 'rule')})")
+    print(f"report: {path} ({plural(len(built.results), 'adapter')}, {plural(rules, 'rule')})")
     return 0
 
 
 def _diff(args) -> int:
-    from cnnspec.reports import differences, matrix
-    from cnnspec.reports.results import ResultsError
+    from cnnspec.reports import differences
 
-    paths = _results_paths(args.results)
-    results = _load_all(paths)
-    try:
-        built = matrix.build(results, [str(p) for p in paths])
-    except ResultsError as error:
-        raise UsageError(str(error)) from None
-    if len(results) < 2:
+    built = _matrix(args.results)
+    if len(built.results) < 2:
         raise UsageError(f"diff compares adapters: give the results of two or more "
-                         f"(got {plural(len(results), 'adapter')})")
+                         f"(got {plural(len(built.results), 'adapter')})")
     sys.stdout.write(differences.text(differences.differences(built), built.adapters))
     return 0
+
+
+def _matrix(given):
+    """The matrix of the results files (or folders of them) given; a UsageError if one adapter
+    appears twice."""
+    from cnnspec.reports import matrix
+    from cnnspec.reports.results import ResultsError
+
+    paths = _results_paths(given)
+    try:
+        return matrix.build(_load_all(paths), [str(p) for p in paths])
+    except ResultsError as error:
+        raise UsageError(str(error)) from None
 
 
 def _gate(args) -> int:

@@ -66,10 +66,7 @@ def require(option: str, op: str) -> None:
     """OutsideRegion unless calls of `op` may use `option` (a check about that option)."""
     region = active()
     if not region.allows(option, op):
-        from cnnspec.adapters.capabilities import OPTIONS_USED
-
-        raise OutsideRegion(region.reason(option, f"the adapter declares no "
-                                                  f"{OPTIONS_USED[option][2]} for {op}", op))
+        raise OutsideRegion(region.option_reason(option, op))
 
 
 def modes_within(op: str, modes) -> tuple:
