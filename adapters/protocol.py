@@ -42,8 +42,9 @@ ARRAYS = {op: ("x",) for op in OPS} | {"conv": ("x", "w", "b?"), "conv_transpose
 # Keywords a call may leave out, with the value they then take.
 DEFAULTS = {"max_unpool": {"output_size": None}}
 # Ops whose gradient `vjp` computes (one gradient per array argument).
-DIFFERENTIABLE = ("conv", "conv_transpose", "max_pool", "avg_pool", "softmax", "log_softmax",
-                  "sigmoid", "tanh", "relu", "leaky_relu", "relu6", "elu")
+DIFFERENTIABLE = ("conv", "conv_transpose", "max_pool", "avg_pool", "adaptive_avg_pool",
+                  "adaptive_max_pool", "upsample_nearest", "pixel_shuffle", "softmax",
+                  "log_softmax", "sigmoid", "tanh", "relu", "leaky_relu", "relu6", "elu")
 
 
 def device_parts(device: str) -> tuple[str, int]:

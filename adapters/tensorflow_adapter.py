@@ -75,8 +75,10 @@ def kernel_limits(op: str, ndim: int | None, call: dict) -> str | None:
         return "TF: 'Gradients for grouped convolutions are not supported on CPU'"
     if op == "conv" and call.get("vjp") and any(d > 1 for d in dilations):
         return "TF's CPU Conv2DBackpropInput has no dilation rates larger than 1"
-    if op in POOLS and ndim == 3 and call.get("dtype") in ("float16", "float64"):
-        kernel = "AvgPool3D" if op == "avg_pool" else "MaxPool3D"
+    # keras.ops' adaptive pools run these kernels too on the tensorflow backend
+    if (op in POOLS or op.startswith("adaptive")) and ndim == 3 \
+            and call.get("dtype") in ("float16", "float64"):
+        kernel = "AvgPool3D" if "avg" in op else "MaxPool3D"
         return f"TF has no {call['dtype']} {kernel} kernel on the CPU"
     return None
 

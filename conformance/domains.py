@@ -5,7 +5,7 @@ relu with a plain exponential), 1, values above 1, and values that no binary flo
 exactly (0.1, 1/3): a float16 or bfloat16 path that rounds alpha to its own precision, or a
 float64 path that goes through float32, shows there. Then any float in [0, 4].
 
-axis (softmax, log_softmax): any axis of an array of rank 2 to 4, spelled non-negative or
+axis (softmax, log_softmax): any axis of an array of rank 1 to 4, spelled non-negative or
 negative, so that an implementation that ignores `axis`, or reads only one spelling of it,
 is caught.
 """
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 ALPHA_SPECIALS = (0.0, 1.0, 0.01, 0.1, 0.2, 1.0 / 3.0, 1.5, 3.0)
 ALPHA_RANGE = (0.0, 4.0)
-SOFTMAX_MAX_EXTRA_AXES = 2  # beside the reduction axis and the rows: ranks 2 to 4
+SOFTMAX_MAX_EXTRA_AXES = 2  # beside the reduction axis and the rows: ranks 2 to 4 (or one row: 1)
 
 
 def alphas():

@@ -6,6 +6,7 @@ adapter call's keywords.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import ml_dtypes
@@ -91,21 +92,50 @@ def seeds():
     return st.integers(0, 2**32 - 1)
 
 
-def values(rng: np.random.Generator, shape, dtype: str, style: str) -> np.ndarray:
-    """An array of `shape` in `dtype`. Styles: "integers" (small, exact in every dtype: short
-    reproducers, many ties), "normal", "ties" (few distinct values), "wide" (magnitudes over
-    many binades), "infinities" (+-inf among a few integers: for max pooling)."""
-    if style == "integers":
-        array = rng.integers(-4, 5, size=shape).astype(np.float64)
-    elif style == "ties":
-        array = rng.choice([-1.0, 0.0, 2.0], size=shape)
-    elif style == "wide":
-        array = rng.normal(size=shape) * 2.0 ** rng.integers(-6, 7, size=shape)
-    elif style == "infinities":  # max pooling's special values: +-inf among small integers
-        array = rng.choice([-np.inf, -1.0, 0.0, 2.0, np.inf], size=shape, p=[.2, .2, .2, .2, .2])
+# The values of the exact styles, by style (small integers are exact in every dtype).
+STYLE_VALUES = {"integers": np.arange(-4.0, 5.0), "ties": np.array([-1.0, 0.0, 2.0]),
+                "infinities": np.array([-np.inf, -1.0, 0.0, 2.0, np.inf])}
+
+
+def values(draw, shape, dtype: str, style: str) -> np.ndarray:
+    """An array of `shape` in `dtype`, drawn so that Hypothesis can simplify it.
+
+    Styles: "integers" (small, exact in every dtype: short reproducers, many ties), "normal",
+    "ties" (few distinct values), "wide" (magnitudes over many binades), "infinities" (+-inf
+    among a few integers: for max pooling). The elements come from a seeded generator; Hypothesis
+    draws how much of it to keep, each draw shrinking toward the simplest array: how large the
+    integers are (1 to 4: shrinks to -1, 0, 1), whether the float styles are rounded to
+    integers (shrinks to rounded), and how many elements keep their value (`kept`).
+    """
+    size = math.prod(shape)
+    rng = np.random.default_rng(draw(seeds()))
+    if style in STYLE_VALUES:
+        pool = STYLE_VALUES[style]
+        if style == "integers":
+            top = draw(st.integers(1, 4))
+            pool = pool[np.abs(pool) <= top]
+        array = rng.choice(pool, size=size)
     else:
-        array = rng.normal(size=shape)
-    return array.astype(as_dtype(dtype))
+        array = rng.normal(size=size)
+        if style == "wide":
+            array *= 2.0 ** rng.integers(-6, 7, size=size)
+        if draw(st.sampled_from((True, False, False, False))):  # first: shrinks to rounded
+            array = np.round(array)
+    # the rest is max pooling's identity for "infinities" (windows of -inf alone), else 0
+    background = -np.inf if style == "infinities" else 0.0
+    return kept(draw, rng, array, background).reshape(shape).astype(as_dtype(dtype))
+
+
+def kept(draw, rng: np.random.Generator, array: np.ndarray, background: float = 0.0):
+    """`array` (flat) with all its elements, or any number of them drawn by Hypothesis, the
+    others set to `background`: a failing example shrinks to as few as the failure needs."""
+    size = array.size
+    # one draw, above `size` (3 in 4 draws) meaning all: the shrinker lowers it to the least
+    # number that still fails
+    count = min(size, draw(st.integers(0, 4 * size)))
+    array = array.copy()
+    array[rng.permutation(size)[count:]] = background
+    return array
 
 
 VALUE_STYLES = ("integers", "normal", "ties", "wide")
@@ -144,12 +174,11 @@ def _conv_arrays(draw, spatial, w_shape, channels, out_channels, dtype, style, b
     """Input, weight and optional bias of a (transposed) conv call, in one dtype and style."""
     dtype = dtype_or(draw, dtype)
     style = draw(st.sampled_from(VALUE_STYLES[:2])) if style is None else style
-    rng = np.random.default_rng(draw(seeds()))
     batch = draw(st.integers(1, 2))
-    x = values(rng, (batch, channels, *spatial), dtype, style)
-    w = values(rng, w_shape, dtype, style)
+    x = values(draw, (batch, channels, *spatial), dtype, style)
+    w = values(draw, w_shape, dtype, style)
     with_bias = draw(st.booleans()) if bias is None else bias
-    b = values(rng, (out_channels,), dtype, style) if with_bias else None
+    b = values(draw, (out_channels,), dtype, style) if with_bias else None
     return batch, x, w, b
 
 
@@ -244,8 +273,7 @@ def pool_cases(draw, *, op="max_pool", max_ndim=3, dtype=None, ceil_mode=None, d
     dtype = dtype_or(draw, dtype)
     styles = VALUE_STYLES + (("infinities",) if op == "max_pool" else ())
     style = draw(st.sampled_from(styles)) if style is None else style
-    rng = np.random.default_rng(draw(seeds()))
-    x = values(rng, (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *spatial), dtype, style)
+    x = values(draw, (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *spatial), dtype, style)
     params = dict(kernel_shape=tuple(kernel), strides=tuple(stride), pads=mode or tuple(pad))
     if op == "max_pool":
         params.update(dilations=tuple(dilation), ceil_mode=ceil)
@@ -256,6 +284,16 @@ def pool_cases(draw, *, op="max_pool", max_ndim=3, dtype=None, ceil_mode=None, d
     return PoolCase(x, params, x.shape[:2] + out)
 
 
+@st.composite
+def with_cotangent(draw, cases):
+    """(case, dy): a drawn case (a ConvCase, a PoolCase, or an array whose output has its
+    shape) and a cotangent of its output's shape and dtype, in small integers."""
+    case = draw(cases)
+    if isinstance(case, np.ndarray):
+        return case, values(draw, case.shape, case.dtype.name, "integers")
+    return case, values(draw, case.out_shape, case.dtype, "integers")
+
+
 def pool_case(x, op="max_pool", **params) -> PoolCase:
     """A pinned pooling case (for `@example`), with its expected output shape."""
     dilations = params.get("dilations", (1,) * (x.ndim - 2))
@@ -264,6 +302,39 @@ def pool_case(x, op="max_pool", **params) -> PoolCase:
                 for i, k, s, p, d in zip(x.shape[2:], params["kernel_shape"], params["strides"],
                                          params["pads"], dilations))
     return PoolCase(x, params, x.shape[:2] + out)
+
+
+@st.composite
+def feature_maps(draw, max_ndim=3):
+    """(N, C, *spatial) inputs of the shape-preserving and resampling ops: 1-3 spatial axes."""
+    dtype = draw(dtypes())
+    spatial = tuple(draw(st.integers(1, 6)) for _ in range(draw(spatial_ranks(1, max_ndim))))
+    return values(draw, (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + spatial,
+                  dtype, "normal")
+
+
+@st.composite
+def adaptive_calls(draw):
+    """(x, output_size): output sizes from 1 to 6 per axis, above and below the input's."""
+    x = draw(feature_maps())
+    return x, tuple(draw(st.integers(1, 6)) for _ in range(x.ndim - 2))
+
+
+@st.composite
+def upsample_calls(draw):
+    """(x, scale_factors): integer factors 1 to 3 per axis."""
+    x = draw(feature_maps())
+    return x, tuple(draw(st.integers(1, 3)) for _ in range(x.ndim - 2))
+
+
+@st.composite
+def shuffle_calls(draw):
+    """(x, upscale_factor) with C = C_out * r * r, r from 1 to 3."""
+    draw(spatial_ranks(2, 2))  # pixel shuffle is defined on 2 spatial axes
+    r = draw(st.integers(1, 3))
+    x = values(draw, (draw(st.integers(1, 2)), r * r * draw(st.integers(1, 2)),
+                      draw(st.integers(1, 4)), draw(st.integers(1, 4))), draw(dtypes()), "normal")
+    return x, r
 
 
 class OnAxis(NamedTuple):
@@ -293,15 +364,18 @@ def on_last_axis(*arrays) -> OnAxis:
 @st.composite
 def on_an_axis(draw, arrays, *, extra_axes=True):
     """`arrays` (a strategy of one array or a tuple of equal shapes, reduced along the last
-    axis) with up to SOFTMAX_MAX_EXTRA_AXES more axes of size 1 or 2 (the values repeated) and
-    the reduction axis moved to any position, spelled either way."""
+    axis) as one row (rank 1) or with up to SOFTMAX_MAX_EXTRA_AXES more axes of size 1 or 2
+    (the values repeated), the reduction axis moved to any position, spelled either way.
+    `extra_axes=False` keeps the rows as drawn."""
     from .domains import SOFTMAX_MAX_EXTRA_AXES
 
     drawn = draw(arrays)
     drawn = drawn if isinstance(drawn, tuple) else (drawn,)
+    if extra_axes and draw(st.integers(0, 3)) == 0:  # a quarter of the draws: one row, rank 1
+        drawn = tuple(a[(0,) * (a.ndim - 1)] for a in drawn)
     rows, n = drawn[0].shape[:-1], drawn[0].shape[-1]
     extra = tuple(draw(st.lists(st.integers(1, 2), max_size=SOFTMAX_MAX_EXTRA_AXES))
-                  if extra_axes else ())
+                  if extra_axes and rows else ())
     shape = (*rows, *extra, n)
     last = tuple(np.broadcast_to(a.reshape((*rows, *(1,) * len(extra), n)), shape).copy()
                  for a in drawn)
@@ -343,4 +417,5 @@ def activation_inputs(draw, *, dtype=None, size=12):
                          -30.0, np.inf, -np.inf])
     picked = rng.choice(specials, size=size // 2)
     drawn = rng.normal(size=size - size // 2) * 2.0 ** rng.integers(-8, 8, size=size - size // 2)
-    return np.concatenate([picked, drawn]).astype(as_dtype(dtype)).reshape(1, 1, -1)
+    array = kept(draw, rng, np.concatenate([picked, drawn]))
+    return array.astype(as_dtype(dtype)).reshape(1, 1, -1)

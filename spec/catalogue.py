@@ -316,6 +316,20 @@ _GEOMETRY = (
             Example("raises(lambda: conv_output_size(2, 5))", "'ValueError'"),
         ),
     ),
+    Rule(
+        id="dtype.preserved",
+        title="Every op returns its input's dtype",
+        section="Geometry", kind="geometry",
+        statement="Every op returns its result in the dtype of its input: float16 in, float16 "
+                  "out; bfloat16 stays bfloat16; float64 is not rounded to float32. An op that "
+                  "computes in a wider dtype rounds back; one that returns the wider dtype "
+                  "declares it. max_pool_argmax returns integers.",
+        formula="dtype(op(x, ...)) = dtype(x);  max_pool_argmax: an integer dtype",
+        sources=(ONNX_CONV + " (type constraint T: X, W, B and Y are all T)",
+                 "https://data-apis.org/array-api/latest/API_specification/type_promotion.html"),
+        examples=(Example("(np.ones(2, np.float16) * np.ones(2, np.float16)).dtype.name", "'float16'",
+                          "the array API's rule: two float16 operands give float16"),),
+    ),
 )
 
 _VALUES = (
@@ -779,6 +793,96 @@ _GRADIENTS = (
         sources=(BHH,),
         examples=(Example("ref.softmax_vjp(np.array([0., 0.]), np.array([1., 0.]), axis=0).tolist()",
                           "[0.25, -0.25]"),),
+    ),
+    Rule(
+        id="grad.conv_transpose.input",
+        title="Transposed-conv input gradient is a conv",
+        section="Gradients", kind="gradient",
+        statement="The VJP of a transposed conv with respect to its input is the conv of dy with "
+                  "the same weight and geometry (strides, pads, dilations, groups): the transposed "
+                  "conv is the adjoint of that conv.",
+        formula="dx = conv(dy, w; s, pads, d, g), w read as (C_in, C_out/g, *k)",
+        sources=(DUMOULIN + ", chapter 4", TORCH_CONVT),
+        examples=(Example("ref.vjp('conv_transpose', (np.array([[[1., 2.]]]), np.array([[[1., -1.]]])), "
+                          "np.array([[[1., 0., 2.]]]), strides=(1,), pads='VALID', dilations=(1,), groups=1, "
+                          "output_padding=(0,))[0].tolist()", "[[[1.0, -2.0]]]",
+                          "dx[t] = dy[t] - dy[t + 1]"),),
+    ),
+    Rule(
+        id="grad.conv_transpose.weight",
+        title="Transposed-conv weight gradient correlates dy with the input",
+        section="Gradients", kind="gradient",
+        statement="The VJP of a transposed conv with respect to its weight correlates the padded "
+                  "dy with the input; with respect to the bias it sums dy over batch and space.",
+        formula="dw[c, o, m] = sum_{n, t} x[n, c, t] * dy~[n, g(c)*C_out/g + o, t*s + m*d];  "
+                "db[o] = sum_{n, t} dy[n, o, t]",
+        sources=(DUMOULIN + ", chapter 4", TORCH_CONVT),
+        examples=(Example("ref.vjp('conv_transpose', (np.array([[[1., 2.]]]), np.array([[[1., -1.]]])), "
+                          "np.array([[[1., 0., 2.]]]), strides=(1,), pads='VALID', dilations=(1,), groups=1, "
+                          "output_padding=(0,))[1].tolist()", "[[[1.0, 4.0]]]",
+                          "dw[m] = x[0]*dy[m] + x[1]*dy[m + 1]"),),
+    ),
+    Rule(
+        id="grad.tanh",
+        title="Tanh derivative is 1 - tanh^2",
+        section="Gradients", kind="gradient",
+        statement="The tanh VJP is dy * (1 - tanh(x)^2): at most 1 (at x = 0), 0 at +-inf, and "
+                  "within a few eps of 1 - t^2 formed from the rounded t.",
+        formula="dx = dy * (1 - tanh(x)^2) <= dy at x = 0",
+        sources=("https://en.wikipedia.org/wiki/Hyperbolic_functions#Derivatives",
+                 "https://pytorch.org/docs/stable/generated/torch.nn.Tanh.html"),
+        examples=(Example("ref.tanh_vjp(np.array([0.]), np.ones(1)).item()", "1.0"),
+                  Example("ref.tanh_vjp(np.array([np.inf]), np.ones(1)).item()", "0.0")),
+    ),
+    Rule(
+        id="grad.log_softmax",
+        title="Log-softmax VJP",
+        section="Gradients", kind="gradient",
+        statement="The log-softmax VJP is dy minus softmax times the sum of dy along the axis.",
+        formula="dx = dy - softmax(x) * sum(dy, axis)",
+        sources=(BHH, "https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/native/SoftMax.cpp "
+                      "(log_softmax_backward: grad - exp(output) * sum(grad))"),
+        examples=(Example("ref.log_softmax_vjp(np.array([0., 0.]), np.array([1., 0.]), axis=0).tolist()",
+                          "[0.5, -0.5]"),),
+    ),
+    Rule(
+        id="grad.adaptive_pool",
+        title="Adaptive-pool gradients: spread over the bin, or to its maximum",
+        section="Gradients", kind="gradient",
+        statement="Adaptive average pooling spreads each bin's dy evenly over the bin; adaptive max "
+                  "pooling sends it to the bin's maximum. Bins overlap by up to one element per "
+                  "axis, and an element in two bins receives both shares.",
+        formula="avg: dx[i] = sum_{j: i in bin j} dy[j] / |bin j|;  max: dx[i] = sum_{j: argmax(bin j) = i} dy[j]",
+        sources=(_torch_doc("AdaptiveAvgPool2d"), _torch_doc("AdaptiveMaxPool2d"),
+                 "https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/native/AdaptiveAveragePooling.cpp"),
+        examples=(Example("ref.adaptive_avg_pool_vjp(np.zeros((1, 1, 3)), np.array([[[2., 4.]]]), "
+                          "output_size=(2,)).tolist()", "[[[1.0, 3.0, 2.0]]]",
+                          "bins [0, 2) and [1, 3): element 1 is in both"),
+                  Example("ref.adaptive_max_pool_vjp(np.array([[[1., 5., 2.]]]), np.array([[[1., 10.]]]), "
+                          "output_size=(2,)).tolist()", "[[[0.0, 11.0, 0.0]]]",
+                          "5 is the maximum of both bins")),
+    ),
+    Rule(
+        id="grad.upsample.nearest",
+        title="Nearest-upsampling gradient sums each block",
+        section="Gradients", kind="gradient",
+        statement="The VJP of nearest upsampling by integer factors sums dy over the block of r "
+                  "copies each element was repeated into.",
+        formula="dx[..., h] = sum_{m < r} dy[..., h*r + m] (per axis)",
+        sources=("https://pytorch.org/docs/stable/generated/torch.nn.functional.interpolate.html",),
+        examples=(Example("ref.upsample_nearest_vjp(np.zeros((1, 1, 2)), np.array([[[1., 2., 3., 4.]]]), "
+                          "scale_factors=(2,)).tolist()", "[[[3.0, 7.0]]]"),),
+    ),
+    Rule(
+        id="grad.pixel_shuffle",
+        title="Pixel-shuffle gradient is the inverse shuffle",
+        section="Gradients", kind="gradient",
+        statement="Pixel shuffle permutes elements, so its VJP is the inverse permutation of dy: "
+                  "pixel unshuffle (ONNX SpaceToDepth in CRD order).",
+        formula="dx[n, c*r*r + i*r + j, h, w] = dy[n, c, h*r + i, w*r + j]",
+        sources=(SUBPIXEL, "https://pytorch.org/docs/stable/generated/torch.nn.PixelUnshuffle.html"),
+        examples=(Example("ref.pixel_shuffle_vjp(np.zeros((1, 4, 1, 1)), np.array([[[[1., 2.], [3., 4.]]]]), "
+                          "upscale_factor=2).ravel().tolist()", "[1.0, 2.0, 3.0, 4.0]"),),
     ),
 )
 

@@ -10,7 +10,7 @@ import ml_dtypes
 import numpy as np
 
 from cnnspec.adapters.numpy_adapter import NumpyAdapter
-from cnnspec.spec import pool_output_size, resolve_pads, same_pads
+from cnnspec.spec import pool_output_size, resolve_conv_transpose_pads, resolve_pads, same_pads
 from cnnspec.spec import reference as ref
 
 
@@ -38,6 +38,9 @@ class NoKernelFlip(Mutant):
 
     def conv_transpose(self, x, w, b=None, *, strides, pads, dilations, groups, output_padding):
         k = np.asarray(w).shape[2:]
+        pads, output_padding = resolve_conv_transpose_pads(  # a mode string as (begin, end)
+            pads, np.shape(x)[2:], k, strides=strides, dilations=dilations,
+            output_padding=output_padding)
         padded = ref.pad(ref.zero_insert(np.asarray(x, np.float64), strides), tuple(
             (d * (kk - 1) - pb, d * (kk - 1) - pe + a)
             for kk, d, (pb, pe), a in zip(k, dilations, pads, output_padding)))

@@ -74,7 +74,7 @@ def test_every_rule_is_complete():
         assert rule.examples, f"{rule.id} has no worked example"
         assert rule.id.startswith(("conv", "pool", "layout", "invalid", "upsample", "grad",
                                    "softmax", "log_softmax", "sigmoid", "activation", "params",
-                                   "receptive_field", "dilation", "tolerance")), rule.id
+                                   "receptive_field", "dilation", "tolerance", "dtype")), rule.id
 
 
 @pytest.mark.parametrize("rule_id", list(RULES))

@@ -56,7 +56,7 @@ def test_report_shows_every_rule_and_adapter_with_drill_down(results, tmp_path):
 def test_report_of_a_folder_merges_every_results_file(results, tmp_path):
     folder, _, _ = results
     shown = cli("report", str(folder), "--html", str(tmp_path / "r.html"))
-    assert shown.returncode == 0 and "(2 adapters, 71 rules)" in shown.stdout
+    assert shown.returncode == 0 and f"(2 adapters, {len(RULES)} rules)" in shown.stdout
 
 
 def test_report_escapes_what_the_results_say(results, tmp_path):
@@ -189,7 +189,7 @@ def test_pytest_writes_junit_xml_with_a_testcase_per_check(tmp_path):
 def test_counts_of_one_are_singular(results, tmp_path):
     folder, _, _ = results
     shown = cli("report", str(folder / "numpy.json"), "--html", str(tmp_path / "one.html"))
-    assert shown.returncode == 0 and "(1 adapter, 71 rules)" in shown.stdout
+    assert shown.returncode == 0 and f"(1 adapter, {len(RULES)} rules)" in shown.stdout
     assert "against 1\nadapter." in (tmp_path / "one.html").read_text()
     run = cli("run", "--adapter", "numpy", "--rule", "activation.relu6", "--jobs", "1")
     assert "profile ci, 1 worker process\n" in run.stdout

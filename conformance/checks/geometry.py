@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from cnnspec.adapters import OPS
 from cnnspec.spec import effective_kernel, same_pads
 from cnnspec.spec import reference as ref
 
 from .. import expected, region
+from ..domains import alphas
 from ..registry import check
 from ..strategies import (
     conv_cases,
@@ -18,14 +20,13 @@ from ..strategies import (
     pad_mode,
     pool_case,
     pool_cases,
-    seeds,
     spatial_ranks,
     values,
 )
 from ..tolerance import policy
 
 # Pinned hard cases.
-PYTORCH_116420 = pool_case(np.arange(81.0, dtype=np.float32).reshape(1, 1, 9, 9),
+PYTORCH_116420 = pool_case(np.zeros((1, 1, 9, 9), dtype=np.float32),  # the shape is the point
                            kernel_shape=(4, 4), strides=(4, 4), pads=((2, 2), (2, 2)),
                            dilations=(1, 1), ceil_mode=True)  # ceil gives 4; the 4th starts at 12
 ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD = pool_case(  # ONNX test_averagepool_2d_ceil_last_window_
@@ -55,9 +56,8 @@ def _conv_per_axis(draw, axis_case, *, valid=False):
         least = max(1, k - sum(pad))
         spatial.append(draw(st.integers(least, max(least, 12 if ndim == 1 else 6))))
     dtype = draw(dtypes())
-    rng = np.random.default_rng(draw(seeds()))
-    x = values(rng, (1, 2, *spatial), dtype, "integers")
-    w = values(rng, (3, 2, *kernels), dtype, "integers")
+    x = values(draw, (1, 2, *spatial), dtype, "integers")
+    w = values(draw, (3, 2, *kernels), dtype, "integers")
     if valid:  # no padding, spelled the framework's way ("VALID") or as zero pads
         return x, w, draw(st.sampled_from(region.modes_within("conv", ("VALID",))
                                           + (tuple(pads),)))
@@ -127,9 +127,8 @@ def same_convs(draw):
     dilations = tuple(dilation(draw, "conv", 2) for _ in range(ndim))
     spatial = tuple(draw(st.integers(1, 9)) for _ in range(ndim))
     dtype = draw(dtypes())
-    rng = np.random.default_rng(draw(seeds()))
-    x = values(rng, (1, 2) + spatial, dtype, "integers")
-    w = values(rng, (2, 2) + kernel, dtype, "integers")
+    x = values(draw, (1, 2) + spatial, dtype, "integers")
+    w = values(draw, (2, 2) + kernel, dtype, "integers")
     return x, w, dict(strides=strides, pads=mode, dilations=dilations, groups=1)
 
 
@@ -164,10 +163,9 @@ def exactly_one_dilated_window(draw):
     kernels = tuple(draw(st.integers(1, 4)) for _ in range(ndim))
     dilations = tuple(dilation(draw, "conv", 4 if ndim == 1 else 3) for _ in range(ndim))
     dtype = draw(dtypes())
-    rng = np.random.default_rng(draw(seeds()))
     spatial = tuple(effective_kernel(k, dilation=d) for k, d in zip(kernels, dilations))
-    x = values(rng, (1, 1, *spatial), dtype, "integers")
-    return x, values(rng, (1, 1, *kernels), dtype, "integers"), dilations
+    x = values(draw, (1, 1, *spatial), dtype, "integers")
+    return x, values(draw, (1, 1, *kernels), dtype, "integers"), dilations
 
 
 @check("conv.effective_kernel", call=exactly_one_dilated_window())
@@ -274,3 +272,56 @@ def output_padding_not_below_stride_raises(op, dtype):
     _rejects(op, "output_padding >= max(stride, dilation)", "conv_transpose",
              np.zeros((1, 1, 3), dtype), np.zeros((1, 1, 3), dtype), strides=(2,),
              pads=((0, 0),), dilations=(1,), groups=1, output_padding=(2,))
+
+
+TINY = 4  # every spatial axis of the dtype checks: a few programs per op for JAX to compile
+
+
+@st.composite
+def tiny_calls(draw, name: str):
+    """(arrays, params): a small valid call of op `name` in a drawn dtype and rank; the
+    geometry is fixed per rank (the dtype is the point), the values drawn."""
+    dtype = draw(dtypes())
+    ndim = draw(spatial_ranks(2, 2) if name == "pixel_shuffle" else spatial_ranks(1, 3))
+    ones, twos, no_pads = (1,) * ndim, (2,) * ndim, ((0, 0),) * ndim
+    channels = 4 if name == "pixel_shuffle" else 1
+    x = values(draw, (1, channels) + (TINY,) * ndim, dtype, "integers")
+    window = dict(kernel_shape=twos, strides=twos, pads=no_pads)
+    if name in ("conv", "conv_transpose"):
+        w, b = values(draw, (1, 1) + twos, dtype, "integers"), values(draw, (1,), dtype, "integers")
+        extra = {"output_padding": (0,) * ndim} if name == "conv_transpose" else {}
+        return (x, w, b), dict(strides=ones, pads=no_pads, dilations=ones, groups=1, **extra)
+    if name == "max_unpool":
+        pooled = dict(window, dilations=ones, ceil_mode=False)
+        return ((ref.max_pool(x, **pooled).astype(x.dtype), ref.max_pool_argmax(x, **pooled)),
+                window)
+    params = {
+        "max_pool": dict(window, dilations=ones, ceil_mode=False),
+        "max_pool_argmax": dict(window, dilations=ones, ceil_mode=False),
+        "avg_pool": dict(window, ceil_mode=False, count_include_pad=True),
+        "adaptive_avg_pool": {"output_size": twos}, "adaptive_max_pool": {"output_size": twos},
+        "upsample_nearest": {"scale_factors": twos}, "pixel_shuffle": {"upscale_factor": 2},
+    }.get(name, {})
+    if name in ("softmax", "log_softmax"):
+        params = {"axis": draw(st.integers(-x.ndim, x.ndim - 1))}
+    elif name in ("leaky_relu", "elu"):
+        params = {"alpha": draw(alphas())}
+    return (x,), params
+
+
+def _dtype_check(name: str):
+    @check("dtype.preserved", call=tiny_calls(name))
+    def output_dtype_is_the_input_dtype(op, call):
+        arrays, params = call
+        got = np.asarray(getattr(op, name)(*arrays, **params))
+        if name == "max_pool_argmax":
+            op.expect_true(f"{name}(...).dtype", got.dtype.name, "an integer dtype",
+                           got.dtype.kind in "iu")
+        else:
+            op.expect_equal(f"{name}(...).dtype", got.dtype.name, arrays[0].dtype.name)
+
+    output_dtype_is_the_input_dtype.__name__ = f"{name}_returns_its_input_dtype"
+
+
+for _name in OPS:
+    _dtype_check(_name)

@@ -12,8 +12,9 @@ from cnnspec.spec import reference as ref
 from .. import expected
 from ..registry import check
 from ..domains import alphas
-from ..strategies import (activation_inputs, as_dtype, conv_cases, dtypes, on_an_axis, pool_case,
-                          pool_cases, seeds, values)
+from ..strategies import (activation_inputs, adaptive_calls, as_dtype, conv_cases,
+                          conv_transpose_cases, dtypes, on_an_axis, pool_case, pool_cases, seeds,
+                          shuffle_calls, upsample_calls, values, with_cotangent)
 from ..tolerance import policy
 
 
@@ -26,27 +27,23 @@ def _distinct(x: np.ndarray, seed: int) -> np.ndarray:
     return (np.random.default_rng(seed).permutation(n).reshape(x.shape) - n // 2).astype(dtype)
 
 
-def _cotangent(shape, dtype, seed):
-    return values(np.random.default_rng(seed), shape, dtype, "integers")
-
-
-@check("grad.max_pool.routing", case=pool_cases(max_ndim=2, ceil_mode=False).filter(
-    lambda c: all(k <= s for k, s in zip(c.params["kernel_shape"], c.params["strides"]))),
+@check("grad.max_pool.routing", call=with_cotangent(pool_cases(max_ndim=2, ceil_mode=False).filter(
+    lambda c: all(k <= s for k, s in zip(c.params["kernel_shape"], c.params["strides"])))),
     seed=seeds())
-def max_pool_gradient_goes_to_the_argmax_only(op, case, seed):
+def max_pool_gradient_goes_to_the_argmax_only(op, call, seed):
+    case, dy = call
     x = _distinct(case.x, seed)
-    dy = _cotangent(case.out_shape, x.dtype, seed)
     (dx,) = op.vjp("max_pool", (x,), dy, **case.params)
     op.expect_close(dx, ref.max_pool_vjp(x, dy, **case.params), policy("exact", x.dtype),
                     quantity="dx")
 
 
-@check("grad.max_pool.overlap_accumulates", case=pool_cases(max_ndim=2).filter(
-    lambda c: any(k > s for k, s in zip(c.params["kernel_shape"], c.params["strides"]))),
+@check("grad.max_pool.overlap_accumulates", call=with_cotangent(pool_cases(max_ndim=2).filter(
+    lambda c: any(k > s for k, s in zip(c.params["kernel_shape"], c.params["strides"])))),
     seed=seeds())
-def overlapping_max_pool_gradients_add_up(op, case, seed):
+def overlapping_max_pool_gradients_add_up(op, call, seed):
+    case, dy = call
     x = _distinct(case.x, seed)
-    dy = _cotangent(case.out_shape, x.dtype, seed)
     (dx,) = op.vjp("max_pool", (x,), dy, **case.params)
     want = ref.max_pool_vjp(x, dy, **case.params)
     scale = ref.max_pool_vjp(x, np.abs(dy.astype(np.float64)), **case.params)
@@ -61,10 +58,10 @@ TIE_3D = pool_case(np.array([2.0, 0.0, 0.0], np.float32).reshape(1, 1, 3, 1, 1),
                    dilations=(1, 1, 1), ceil_mode=False)
 
 
-@check("grad.max_pool.ties", case=pool_cases(style="ties"), seed=seeds(),
-       examples=[{"case": TIE_3D, "seed": 0}])
-def tied_maxima_send_the_gradient_to_the_first_in_scan_order(op, case, seed):
-    dy = _cotangent(case.out_shape, case.x.dtype, seed)
+@check("grad.max_pool.ties", call=with_cotangent(pool_cases(style="ties")),
+       examples=[{"call": (TIE_3D, np.array([1.0, -2.0], np.float32).reshape(1, 1, 2, 1, 1))}])
+def tied_maxima_send_the_gradient_to_the_first_in_scan_order(op, call):
+    case, dy = call
     (dx,) = op.vjp("max_pool", (case.x,), dy, **case.params)
     want = ref.max_pool_vjp(case.x, dy, **case.params)
     scale = ref.max_pool_vjp(case.x, np.abs(dy.astype(np.float64)), **case.params)
@@ -78,9 +75,9 @@ def tied_maxima_send_the_gradient_to_the_first_in_scan_order(op, case, seed):
     op.convention("first maximum in scan order")
 
 
-@check("grad.avg_pool.uniform", case=pool_cases(op="avg_pool", max_ndim=2), seed=seeds())
-def avg_pool_gradient_is_spread_evenly(op, case, seed):
-    dy = _cotangent(case.out_shape, case.x.dtype, seed)
+@check("grad.avg_pool.uniform", call=with_cotangent(pool_cases(op="avg_pool", max_ndim=2)))
+def avg_pool_gradient_is_spread_evenly(op, call):
+    case, dy = call
     (dx,) = op.vjp("avg_pool", (case.x,), dy, **case.params)
     want = ref.avg_pool_vjp(case.x, dy, **case.params)
     scale = ref.avg_pool_vjp(case.x, np.abs(dy.astype(np.float64)), **case.params)
@@ -89,9 +86,9 @@ def avg_pool_gradient_is_spread_evenly(op, case, seed):
                     scale=scale, quantity="dx")
 
 
-@check("grad.conv.input", case=conv_cases(bias=False), seed=seeds())
-def conv_input_gradient_matches_reference(op, case, seed):
-    dy = _cotangent(case.out_shape, case.x.dtype, seed)
+@check("grad.conv.input", call=with_cotangent(conv_cases(bias=False)))
+def conv_input_gradient_matches_reference(op, call):
+    case, dy = call
     dx, _ = op.vjp("conv", (case.x, case.w), dy, **case.params)
     want, _, _ = ref.conv_vjp(case.x, case.w, None, dy, **case.params)
     scale, _, _ = ref.conv_vjp(case.x, np.abs(case.w.astype(np.float64)), None,
@@ -101,9 +98,9 @@ def conv_input_gradient_matches_reference(op, case, seed):
                     quantity="dx")
 
 
-@check("grad.conv.weight", case=conv_cases(bias=True), seed=seeds())
-def conv_weight_gradient_matches_reference(op, case, seed):
-    dy = _cotangent(case.out_shape, case.x.dtype, seed)
+@check("grad.conv.weight", call=with_cotangent(conv_cases(bias=True)))
+def conv_weight_gradient_matches_reference(op, call):
+    case, dy = call
     _, dw, db = op.vjp("conv", (case.x, case.w, case.b), dy, **case.params)
     _, want, want_b = ref.conv_vjp(case.x, case.w, case.b, dy, **case.params)
     _, scale, scale_b = ref.conv_vjp(np.abs(case.x.astype(np.float64)), case.w, case.b,
@@ -193,9 +190,8 @@ def sigmoid_derivative_is_at_most_a_quarter(op, x):
 @st.composite
 def softmax_gradients(draw):
     dtype = draw(dtypes())
-    rng = np.random.default_rng(draw(seeds()))
     shape = (draw(st.integers(1, 3)), draw(st.integers(1, 6)))
-    return values(rng, shape, dtype, "normal"), values(rng, shape, dtype, "integers")
+    return values(draw, shape, dtype, "normal"), values(draw, shape, dtype, "integers")
 
 
 @check("grad.softmax", case=on_an_axis(softmax_gradients()))
@@ -210,3 +206,123 @@ def softmax_vjp_is_s_times_dy_minus_its_mean(op, case):
              + dy64.max() * expected.softmax_scale(x))
     op.expect_close(dx, want, expected.softmax_tolerance(x), scale=scale,
                     quantity=f"dx (axis={case.axis})")
+
+
+@check("grad.log_softmax", case=on_an_axis(softmax_gradients()))
+def log_softmax_vjp_is_dy_minus_s_times_its_sum(op, case):
+    x, dy = case.last
+    (dx,) = op.vjp("log_softmax", (case.arrays[0],), case.arrays[1], axis=case.axis)
+    dx = case.back(dx)
+    want = ref.log_softmax_vjp(x, dy, axis=-1)
+    dy64 = np.abs(dy.astype(np.float64))
+    s = ref.softmax(x, axis=-1)  # the terms of dy - s * sum(dy), s with its own error
+    scale = (dy64 + s * dy64.sum(axis=-1, keepdims=True)
+             + dy64.sum(axis=-1, keepdims=True) * expected.softmax_scale(x))
+    op.expect_close(dx, want, expected.softmax_tolerance(x), scale=scale,
+                    quantity=f"dx (axis={case.axis})")
+
+
+@check("grad.tanh", call=with_cotangent(activation_inputs()))
+def tanh_derivative_is_one_minus_tanh_squared(op, call):
+    x, dy = call
+    (dx,) = op.vjp("tanh", (x,), dy)
+    want = ref.tanh_vjp(x, dy)
+    scale = np.abs(dy.astype(np.float64)) * expected.tanh_grad_scale(x)
+    op.expect_close(dx, want, policy("transcendental", x.dtype), scale=scale,
+                    quantity="dy * tanh'(x)")
+    at_zero = _unit_vjp(op, "tanh", np.zeros((1, 1, 1), dtype=x.dtype))
+    op.expect_equal("tanh'(0)", float(at_zero.item()), 1.0)
+
+
+def _conv_transpose_gradients(op, case, dy, with_bias):
+    """The adapter's and the reference's VJP of a transposed conv, and the reference's on
+    |x|, |w| and |dy| (the magnitude of the summed terms)."""
+    arrays = (case.x, case.w, case.b) if with_bias else (case.x, case.w)
+    got = op.vjp("conv_transpose", arrays, dy, **case.params)
+    want = ref.conv_transpose_vjp(case.x, case.w, case.b, dy, **case.params)
+    magnitude = [None if a is None else np.abs(a.astype(np.float64))
+                 for a in (case.x, case.w, case.b, dy)]
+    scale = ref.conv_transpose_vjp(*magnitude, **case.params)
+    return got, want, scale
+
+
+@check("grad.conv_transpose.input", call=with_cotangent(conv_transpose_cases(bias=False)))
+def conv_transpose_input_gradient_is_a_conv(op, call):
+    case, dy = call
+    (dx, _), (want, _, _), (scale, _, _) = _conv_transpose_gradients(op, case, dy, False)
+    reduction = case.w.shape[1] * math.prod(case.w.shape[2:])  # C_out/g * taps per dx element
+    op.expect_close(dx, want, policy("reduction", case.dtype, reduction), scale=scale,
+                    quantity="dx")
+
+
+@check("grad.conv_transpose.weight", call=with_cotangent(conv_transpose_cases(bias=True)))
+def conv_transpose_weight_gradient_correlates_dy_with_x(op, call):
+    case, dy = call
+    (_, dw, db), (_, want, want_b), (_, scale, scale_b) = _conv_transpose_gradients(
+        op, case, dy, True)
+    positions = case.x.shape[0] * math.prod(case.x.shape[2:])
+    op.expect_close(dw, want, policy("reduction", case.dtype, positions), scale=scale,
+                    quantity="dw")
+    outputs = case.x.shape[0] * math.prod(case.out_shape[2:])
+    op.expect_close(db, want_b, policy("reduction", case.dtype, outputs), scale=scale_b,
+                    quantity="db")
+
+
+@st.composite
+def adaptive_gradient_calls(draw):
+    """(x, output_size, dy): an adaptive-pool call and a cotangent of its output."""
+    x, output_size = draw(adaptive_calls())
+    return x, output_size, values(draw, x.shape[:2] + output_size, x.dtype.name, "integers")
+
+
+@check("grad.adaptive_pool", requires=[("adaptive_avg_pool", {})], call=adaptive_gradient_calls())
+def adaptive_avg_pool_gradient_spreads_each_bin(op, call):
+    x, output_size, dy = call
+    (dx,) = op.vjp("adaptive_avg_pool", (x,), dy, output_size=output_size)
+    want = ref.adaptive_avg_pool_vjp(x, dy, output_size=output_size)
+    scale = ref.adaptive_avg_pool_vjp(x, np.abs(dy.astype(np.float64)), output_size=output_size)
+    shares = 2 ** len(output_size)  # overlapping bins: up to 2 per axis hold an element
+    op.expect_close(dx, want, policy("reduction", x.dtype, shares), scale=scale, quantity="dx")
+
+
+@check("grad.adaptive_pool", requires=[("adaptive_max_pool", {})], call=adaptive_gradient_calls(),
+       seed=seeds())
+def adaptive_max_pool_gradient_goes_to_each_bins_maximum(op, call, seed):
+    x, output_size, dy = call
+    x = _distinct(x, seed)  # ties are grad.max_pool.ties' matter
+    (dx,) = op.vjp("adaptive_max_pool", (x,), dy, output_size=output_size)
+    want = ref.adaptive_max_pool_vjp(x, dy, output_size=output_size)
+    scale = ref.adaptive_max_pool_vjp(x, np.abs(dy.astype(np.float64)), output_size=output_size)
+    shares = 2 ** len(output_size)
+    op.expect_close(dx, want, policy("reduction", x.dtype, shares), scale=scale, quantity="dx")
+
+
+@st.composite
+def upsample_gradient_calls(draw):
+    """(x, scale_factors, dy): an upsampling call and a cotangent of its output."""
+    x, factors = draw(upsample_calls())
+    out = x.shape[:2] + tuple(i * r for i, r in zip(x.shape[2:], factors))
+    return x, factors, values(draw, out, x.dtype.name, "integers")
+
+
+@check("grad.upsample.nearest", requires=[("upsample_nearest", {})],
+       call=upsample_gradient_calls())
+def nearest_upsampling_gradient_sums_each_block(op, call):
+    x, factors, dy = call
+    (dx,) = op.vjp("upsample_nearest", (x,), dy, scale_factors=factors)
+    want = ref.upsample_nearest_vjp(x, dy, scale_factors=factors)
+    scale = ref.upsample_nearest_vjp(x, np.abs(dy.astype(np.float64)), scale_factors=factors)
+    op.expect_close(dx, want, policy("reduction", x.dtype, math.prod(factors)), scale=scale,
+                    quantity="dx")
+
+
+@check("grad.pixel_shuffle", requires=[("pixel_shuffle", {})], call=shuffle_calls())
+def pixel_shuffle_gradient_is_the_inverse_shuffle(op, call):
+    x, r = call
+    n, c, h, w = x.shape
+    # distinct values (a period of 251: exact in float16 and bfloat16), so that any misplaced
+    # element shows: a permutation's gradient is checked by where each value lands
+    dy = (np.arange(x.size).reshape(n, c // (r * r), h * r, w * r) % 251 - 125).astype(x.dtype)
+    (dx,) = op.vjp("pixel_shuffle", (x,), dy, upscale_factor=r)
+    op.expect_close(dx, ref.pixel_shuffle_vjp(x, dy, upscale_factor=r), policy("exact", x.dtype),
+                    quantity="dx")

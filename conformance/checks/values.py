@@ -12,14 +12,12 @@ from cnnspec.spec import resolve_conv_transpose_pads, same_pads
 
 from .. import expected
 from ..registry import check
-from ..strategies import (as_dtype, conv_cases, conv_transpose_cases, count_include_pads, dilation,
-                          dtypes, pad_mode, pool_cases, seeds, spatial_ranks, values)
+from ..strategies import (adaptive_calls, as_dtype, conv_cases, conv_transpose_cases,
+                          count_include_pads, dilation, dtypes, feature_maps, pad_mode, pool_cases,
+                          seeds, shuffle_calls, spatial_ranks, upsample_calls, values,
+                          with_cotangent)
 from ..tolerance import policy
 from .geometry import ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD
-
-
-def _rng(draw):
-    return np.random.default_rng(draw(seeds()))
 
 
 @st.composite
@@ -35,7 +33,7 @@ def one_hot_kernels(draw):
         taps.append(draw(st.integers(0, k - 1)))
         spatial.append(draw(st.integers(d * (k - 1) + 1, max(d * (k - 1) + 1, 12 // ndim + 2))))
     dtype = draw(dtypes())
-    x = values(_rng(draw), (1, 1, *spatial), dtype, "normal")
+    x = values(draw, (1, 1, *spatial), dtype, "normal")
     w = np.zeros((1, 1, *kernel), dtype=as_dtype(dtype))
     w[(0, 0, *taps)] = 1
     return x, w, dict(strides=tuple(strides), pads=((0, 0),) * ndim, dilations=tuple(dilations),
@@ -72,11 +70,10 @@ def output_channel_is_the_sum_over_input_channels(op, case):
 @st.composite
 def pointwise_calls(draw):
     dtype = draw(dtypes())
-    rng = _rng(draw)
     c_in, c_out = draw(st.integers(1, 6)), draw(st.integers(1, 5))
     spatial = tuple(draw(st.integers(1, 5)) for _ in range(draw(spatial_ranks(1, 3))))
-    return (values(rng, (2, c_in) + spatial, dtype, "normal"),
-            values(rng, (c_out, c_in) + (1,) * len(spatial), dtype, "normal"))
+    return (values(draw, (2, c_in) + spatial, dtype, "normal"),
+            values(draw, (c_out, c_in) + (1,) * len(spatial), dtype, "normal"))
 
 
 @check("conv.pointwise_is_matmul", call=pointwise_calls())
@@ -94,11 +91,10 @@ def pointwise_conv_is_a_per_pixel_matrix_product(op, call):
 @st.composite
 def dense_calls(draw):
     dtype = draw(dtypes())
-    rng = _rng(draw)
     spatial = tuple(draw(st.integers(1, 5)) for _ in range(draw(spatial_ranks(1, 2))))
     c_in, c_out = draw(st.integers(1, 3)), draw(st.integers(1, 4))
-    return (values(rng, (2, c_in) + spatial, dtype, "normal"),
-            values(rng, (c_out, c_in) + spatial, dtype, "normal"))
+    return (values(draw, (2, c_in) + spatial, dtype, "normal"),
+            values(draw, (c_out, c_in) + spatial, dtype, "normal"))
 
 
 @check("conv.full_kernel_is_dense", call=dense_calls())
@@ -128,14 +124,13 @@ def grouped_conv_is_split_then_concatenate(op, case):
 @st.composite
 def depthwise_calls(draw):
     dtype = draw(dtypes())
-    rng = _rng(draw)
     ndim = draw(spatial_ranks(1, 2))
     c, mult = draw(st.integers(1, 4)), draw(st.integers(1, 2))
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     spatial = tuple(k + draw(st.integers(0, 4)) for k in kernel)
-    return (values(rng, (1, c) + spatial, dtype, "normal"),
-            values(rng, (c * mult, 1) + kernel, dtype, "normal"),
-            values(rng, (draw(st.integers(1, 3)), c * mult) + (1,) * ndim, dtype, "normal"))
+    return (values(draw, (1, c) + spatial, dtype, "normal"),
+            values(draw, (c * mult, 1) + kernel, dtype, "normal"),
+            values(draw, (draw(st.integers(1, 3)), c * mult) + (1,) * ndim, dtype, "normal"))
 
 
 def _plain(ndim, groups=1):
@@ -168,11 +163,10 @@ def depthwise_then_pointwise_is_their_composition(op, call):
 @st.composite
 def rank_one_kernels(draw):
     dtype = draw(dtypes())
-    rng = _rng(draw)
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    x = values(rng, (1, 1, kh + draw(st.integers(0, 4)), kw + draw(st.integers(0, 4))), dtype,
+    x = values(draw, (1, 1, kh + draw(st.integers(0, 4)), kw + draw(st.integers(0, 4))), dtype,
                "integers")
-    col, row = values(rng, (kh,), dtype, "integers"), values(rng, (kw,), dtype, "integers")
+    col, row = values(draw, (kh,), dtype, "integers"), values(draw, (kw,), dtype, "integers")
     return x, col, row
 
 
@@ -246,17 +240,16 @@ def shiftable_signals(draw):
     dilations = tuple(dilation(draw, "conv", 2) for _ in range(ndim))
     t = draw(st.integers(1, 3))
     dtype = draw(dtypes())
-    rng = _rng(draw)
     spatial = [draw(st.integers(d * (k - 1) + 1, d * (k - 1) + 3))
                for k, d in zip(kernel, dilations)]
     spatial[axis] = draw(st.integers(1, 6))
-    core = values(rng, (1, 2, *spatial), dtype, "integers")
+    core = values(draw, (1, 2, *spatial), dtype, "integers")
     k, s, d = kernel[axis], strides[axis], dilations[axis]
     margin = list(core.shape)
     margin[2 + axis] = t * s + d * (k - 1) + s
     x = np.concatenate([core, np.zeros(margin, dtype=core.dtype)], axis=2 + axis)
     params = dict(strides=strides, pads=((0, 0),) * ndim, dilations=dilations, groups=1)
-    return x, values(rng, (3, 2, *kernel), dtype, "integers"), params, axis, t
+    return x, values(draw, (3, 2, *kernel), dtype, "integers"), params, axis, t
 
 
 @check("conv.translation_equivariance", call=shiftable_signals())
@@ -301,10 +294,10 @@ def transposed_conv_is_zero_insertion_flip_and_conv(op, case):
     op.expect_close(out, direct.astype(np.float64), tol, scale=scale)
 
 
-@check("conv_transpose.matrix_transpose", case=conv_cases(max_ndim=2, bias=False))
-def transposed_conv_multiplies_by_c_transposed(op, case):
+@check("conv_transpose.matrix_transpose", call=with_cotangent(conv_cases(max_ndim=2, bias=False)))
+def transposed_conv_multiplies_by_c_transposed(op, call):
+    case, y = call
     p = case.params
-    y = values(np.random.default_rng(0), case.out_shape, case.dtype, "integers")
     a = expected.roundtrip_output_padding(case.x.shape, case.w.shape, case.params)
     # the conv weight (C_out, C_in/g, *k) is the transposed-conv weight of the map back
     back = op.conv_transpose(y, case.w, output_padding=a, **p)
@@ -316,10 +309,10 @@ def transposed_conv_multiplies_by_c_transposed(op, case):
     op.expect_close(back, product, tol, scale=scale)
 
 
-@check("conv_transpose.adjoint", case=conv_cases(max_ndim=2, bias=False))
-def transposed_conv_is_the_adjoint(op, case):
+@check("conv_transpose.adjoint", call=with_cotangent(conv_cases(max_ndim=2, bias=False)))
+def transposed_conv_is_the_adjoint(op, call):
+    case, y = call
     p = case.params
-    y = values(np.random.default_rng(1), case.out_shape, case.dtype, "integers")
     a = expected.roundtrip_output_padding(case.x.shape, case.w.shape, case.params)
     forward = op.conv(case.x, case.w, **p).astype(np.float64)
     back = op.conv_transpose(y, case.w, output_padding=a, **p).astype(np.float64)
@@ -332,10 +325,10 @@ def transposed_conv_is_the_adjoint(op, case):
     op.expect_close(np.array(lhs), np.array(rhs), tol, scale=scale, quantity="<conv(x), y>")
 
 
-@check("conv_transpose.is_conv_input_gradient", case=conv_cases(bias=False))
-def transposed_conv_is_the_input_gradient_of_conv(op, case):
+@check("conv_transpose.is_conv_input_gradient", call=with_cotangent(conv_cases(bias=False)))
+def transposed_conv_is_the_input_gradient_of_conv(op, call):
+    case, dy = call
     p = case.params
-    dy = values(np.random.default_rng(2), case.out_shape, case.dtype, "integers")
     a = expected.roundtrip_output_padding(case.x.shape, case.w.shape, case.params)
     dx, _ = op.vjp("conv", (case.x, case.w), dy, **p)
     back = op.conv_transpose(dy, case.w, output_padding=a, **p)
@@ -364,7 +357,7 @@ def odd_same_pools(draw):
         kernel.append(k), strides.append(s), dilations.append(d)
         spatial.append(draw(st.sampled_from(sizes)))
     dtype = draw(dtypes())
-    x = values(_rng(draw), (1, 2, *spatial), dtype, draw(st.sampled_from(["normal", "ties"])))
+    x = values(draw, (1, 2, *spatial), dtype, draw(st.sampled_from(["normal", "ties"])))
     return x, dict(kernel_shape=tuple(kernel), strides=tuple(strides),
                    pads=pad_mode(draw, "max_pool", ("SAME_UPPER", "SAME_LOWER")),
                    dilations=tuple(dilations), ceil_mode=False)
@@ -411,7 +404,7 @@ def same_padded_avg_pools(draw):
     kernel = tuple(draw(st.integers(1, 4)) for _ in range(ndim))
     strides = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     spatial = tuple(draw(st.integers(1, 8)) for _ in range(ndim))
-    x = values(_rng(draw), (1, 2) + spatial, draw(dtypes()), "normal")
+    x = values(draw, (1, 2) + spatial, draw(dtypes()), "normal")
     return x, dict(kernel_shape=kernel, strides=strides,
                    pads=pad_mode(draw, "avg_pool", ("SAME_UPPER",)), ceil_mode=False,
                    count_include_pad=draw(count_include_pads()))
@@ -432,7 +425,7 @@ def windows_with_a_nan(draw):
     ndim = draw(spatial_ranks(1, 3))
     kernel = tuple(draw(st.integers(2, 4 if ndim == 1 else 3)) for _ in range(ndim))
     counts = tuple(draw(st.integers(1, 4 if ndim == 1 else 2)) for _ in range(ndim))
-    x = values(_rng(draw), (1, 1, *(k * c for k, c in zip(kernel, counts))), dtype, "normal")
+    x = values(draw, (1, 1, *(k * c for k, c in zip(kernel, counts))), dtype, "normal")
     where = tuple(draw(st.integers(0, k * c - 1)) for k, c in zip(kernel, counts))
     x[(0, 0, *where)] = np.nan
     params = dict(kernel_shape=kernel, strides=kernel, pads=((0, 0),) * ndim,
@@ -465,7 +458,7 @@ def non_overlapping_pools(draw):
     ndim = draw(spatial_ranks(1, 2))
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     counts = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
-    x = values(_rng(draw), (1, 2) + tuple(k * c for k, c in zip(kernel, counts)), dtype, "normal")
+    x = values(draw, (1, 2) + tuple(k * c for k, c in zip(kernel, counts)), dtype, "normal")
     return x, dict(kernel_shape=kernel, strides=kernel, pads=((0, 0),) * ndim,
                    dilations=(1,) * ndim, ceil_mode=False), draw(seeds())
 
@@ -488,14 +481,6 @@ def max_ignores_the_order_inside_a_window(op, call):
                     policy("exact", x.dtype))
 
 
-@st.composite
-def feature_maps(draw, max_ndim=3):
-    dtype = draw(dtypes())
-    spatial = tuple(draw(st.integers(1, 6)) for _ in range(draw(spatial_ranks(1, max_ndim))))
-    return values(_rng(draw), (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + spatial,
-                  dtype, "normal")
-
-
 @check("pool.global_average", requires=[("global_avg_pool", {})], x=feature_maps())
 def global_average_is_the_spatial_mean(op, x):
     ndim = x.ndim - 2
@@ -507,12 +492,6 @@ def global_average_is_the_spatial_mean(op, x):
     as_pool = op.avg_pool(x, kernel_shape=x.shape[2:], strides=(1,) * ndim, pads=((0, 0),) * ndim,
                           ceil_mode=False, count_include_pad=True)
     op.expect_close(as_pool, mean, tol, scale=scale, quantity="avg_pool(kernel=input size)")
-
-
-@st.composite
-def adaptive_calls(draw):
-    x = draw(feature_maps(max_ndim=2))
-    return x, tuple(draw(st.integers(1, 6)) for _ in range(x.ndim - 2))
 
 
 @check("pool.adaptive_bins", requires=[("adaptive_avg_pool", {})], call=adaptive_calls())
@@ -546,27 +525,11 @@ def max_unpool_writes_at_the_argmax(op, call):
     op.expect_close(got, want, policy("exact", x.dtype))
 
 
-@st.composite
-def upsample_calls(draw):
-    x = draw(feature_maps())
-    return x, tuple(draw(st.integers(1, 3)) for _ in range(x.ndim - 2))
-
-
 @check("upsample.nearest", requires=[("upsample_nearest", {})], call=upsample_calls())
 def nearest_upsampling_repeats_each_pixel(op, call):
     x, factors = call
     got = op.upsample_nearest(x, scale_factors=factors)
     op.expect_close(got, ref.upsample_nearest(x, scale_factors=factors), policy("exact", x.dtype))
-
-
-@st.composite
-def shuffle_calls(draw):
-    draw(spatial_ranks(2, 2))  # pixel shuffle is defined on 2 spatial axes
-    r = draw(st.integers(1, 3))
-    x = values(_rng(draw), (draw(st.integers(1, 2)), r * r * draw(st.integers(1, 2)),
-                            draw(st.integers(1, 4)), draw(st.integers(1, 4))),
-               draw(dtypes()), "normal")
-    return x, r
 
 
 @check("upsample.pixel_shuffle", requires=[("pixel_shuffle", {})], call=shuffle_calls())

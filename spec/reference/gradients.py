@@ -6,7 +6,7 @@ Returns one gradient per array argument, in order: `vjp("conv", (x, w), dy, ...)
 
 from __future__ import annotations
 
-from . import activations, convolution, pooling
+from . import activations, convolution, pooling, resampling
 
 _UNARY = {
     "max_pool": pooling.max_pool_vjp,
@@ -19,6 +19,10 @@ _UNARY = {
     "leaky_relu": activations.leaky_relu_vjp,
     "relu6": activations.relu6_vjp,
     "elu": activations.elu_vjp,
+    "adaptive_avg_pool": pooling.adaptive_avg_pool_vjp,
+    "adaptive_max_pool": pooling.adaptive_max_pool_vjp,
+    "upsample_nearest": resampling.upsample_nearest_vjp,
+    "pixel_shuffle": resampling.pixel_shuffle_vjp,
 }
 _WEIGHTED = {"conv": convolution.conv_vjp, "conv_transpose": convolution.conv_transpose_vjp}
 

@@ -145,6 +145,14 @@ def _output_size(output_size, ndim):
     return per_axis("output_size", output_size, ndim, at_least=1, what="output size")
 
 
+def _averaging(i: int, o: int) -> np.ndarray:
+    """The (o, i) matrix of adaptive average pooling along one axis: row j averages bin j."""
+    averaging = np.zeros((o, i))
+    for j, (start, end) in enumerate(adaptive_bins(i, o)):
+        averaging[j, start:end] = 1.0 / (end - start)
+    return averaging
+
+
 def adaptive_avg_pool(x, *, output_size):
     """Mean over adaptive bins `[floor(j*I/O), ceil((j+1)*I/O))` per axis [pool.adaptive_bins].
 
@@ -154,11 +162,20 @@ def adaptive_avg_pool(x, *, output_size):
     out = _output_size(output_size, x.ndim - 2)
     y = x
     for axis, (i, o) in enumerate(zip(x.shape[2:], out), start=2):
-        averaging = np.zeros((o, i))
-        for j, (start, end) in enumerate(adaptive_bins(i, o)):
-            averaging[j, start:end] = 1.0 / (end - start)
-        y = np.moveaxis(np.tensordot(y, averaging, axes=([axis], [1])), -1, axis)
+        y = np.moveaxis(np.tensordot(y, _averaging(i, o), axes=([axis], [1])), -1, axis)
     return y
+
+
+def adaptive_avg_pool_vjp(x, cotangent, *, output_size):
+    """`dx` of `adaptive_avg_pool` [grad.adaptive_pool]: each bin's cotangent spread evenly
+    over the bin, `dx[i] = sum_{j: i in bin j} dy[j] / |bin j|` (the transposed averaging
+    matrices; an element in two overlapping bins gets both shares)."""
+    x = as_batch("x", x)
+    out = _output_size(output_size, x.ndim - 2)
+    dx = as_cotangent(cotangent, x.shape[:2] + out)
+    for axis, (i, o) in enumerate(zip(x.shape[2:], out), start=2):
+        dx = np.moveaxis(np.tensordot(dx, _averaging(i, o), axes=([axis], [0])), -1, axis)
+    return dx
 
 
 def adaptive_max_pool(x, *, output_size):
@@ -177,6 +194,27 @@ def adaptive_max_pool(x, *, output_size):
                             for start, end in bins])
         y = np.take(y, members, axis=axis).max(axis=axis + 1)
     return y
+
+
+def adaptive_max_pool_vjp(x, cotangent, *, output_size):
+    """`dx` of `adaptive_max_pool` [grad.adaptive_pool]: each bin's cotangent goes to the bin's
+    maximum, the first in row-major scan order of the box when tied (as for max_pool); an
+    element that is the maximum of two overlapping bins gets both."""
+    x = as_batch("x", x)
+    out = _output_size(output_size, x.ndim - 2)
+    dy = as_cotangent(cotangent, x.shape[:2] + out)
+    dx = np.zeros(x.shape)
+    bins = [adaptive_bins(i, o) for i, o in zip(x.shape[2:], out)]
+    for position in np.ndindex(*out):
+        box = tuple(slice(*axis_bins[j]) for axis_bins, j in zip(bins, position))
+        values = x[(Ellipsis, *box)].reshape(x.shape[:2] + (-1,))
+        top = values.max(axis=-1, keepdims=True)
+        first = np.where(np.isnan(top), np.isnan(values), values == top).argmax(axis=-1)
+        taps = np.unravel_index(first, tuple(s.stop - s.start for s in box))
+        n, c = np.indices(x.shape[:2])
+        at = (n, c, *(s.start + tap for s, tap in zip(box, taps)))
+        np.add.at(dx, at, dy[(Ellipsis, *position)])
+    return dx
 
 
 def global_avg_pool(x):

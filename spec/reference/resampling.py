@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..arguments import check_int, per_axis
-from .windows import as_batch
+from .windows import as_batch, as_cotangent
 
 
 def upsample_nearest(x, *, scale_factors):
@@ -19,6 +19,17 @@ def upsample_nearest(x, *, scale_factors):
     return x
 
 
+def upsample_nearest_vjp(x, cotangent, *, scale_factors):
+    """`dx` of `upsample_nearest` [grad.upsample.nearest]: the sum of the cotangent over the
+    r_1 x r_2 ... block each element was copied to, `dx[..., h] = sum_m dy[..., h*r + m]`."""
+    x = as_batch("x", x)
+    factors = per_axis("scale_factors", scale_factors, x.ndim - 2, at_least=1,
+                       what="scale factor")
+    dy = as_cotangent(cotangent, x.shape[:2] + tuple(i * r for i, r in zip(x.shape[2:], factors)))
+    blocks = dy.reshape(x.shape[:2] + sum(((i, r) for i, r in zip(x.shape[2:], factors)), ()))
+    return blocks.sum(axis=tuple(range(3, blocks.ndim, 2)))
+
+
 def pixel_shuffle(x, *, upscale_factor):
     """`(N, C*r*r, H, W)` to `(N, C, H*r, W*r)`: `y[n, c, h*r + i, w*r + j] = x[n, c*r*r + i*r + j, h, w]`.
 
@@ -31,6 +42,16 @@ def pixel_shuffle(x, *, upscale_factor):
         raise ValueError(f"x.shape[1]={c}: must be divisible by upscale_factor**2 = {r * r}")
     y = x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3)
     return y.reshape(n, c // (r * r), h * r, w * r)
+
+
+def pixel_shuffle_vjp(x, cotangent, *, upscale_factor):
+    """`dx` of `pixel_shuffle` [grad.pixel_shuffle]: a permutation's transpose is its inverse,
+    so `dx = pixel_unshuffle(dy, r)`."""
+    x = as_batch("x", x, min_spatial=2, max_spatial=2)
+    r = check_int("upscale_factor", upscale_factor, at_least=1, what="upscale factor")
+    n, c, h, w = x.shape
+    dy = as_cotangent(cotangent, (n, c // (r * r), h * r, w * r))
+    return pixel_unshuffle(dy, downscale_factor=r)
 
 
 def pixel_unshuffle(x, *, downscale_factor):
