@@ -85,7 +85,20 @@ def _alpha_inexact_in_float32(call) -> bool:
 
 
 # Facts about a failing call that a deviation's `when` may name.
+def _unpool_default_size_below_one(call) -> bool:
+    """A max_unpool call whose default output size, (i-1)*s - pb - pe + k, is below 1 on some
+    axis (the call gives output_size, which the default then does not matter for)."""
+    if call.op != "max_unpool" or not call.arrays:
+        return False
+    pads = call.params["pads"]
+    return isinstance(pads, (tuple, list)) and any(
+        (i - 1) * s - pb - pe + k < 1 for i, s, (pb, pe), k in zip(
+            np.shape(call.arrays[0])[2:], call.params["strides"], pads,
+            call.params["kernel_shape"]))
+
+
 CONDITIONS = {"window_without_input": _window_without_input,
+              "unpool_default_size_below_one": _unpool_default_size_below_one,
               "subnormal_input": _subnormal_input,
               "window_of_minus_infinity": _window_of_minus_infinity,
               "alpha_inexact_in_float32": _alpha_inexact_in_float32}

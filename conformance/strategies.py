@@ -138,6 +138,15 @@ def kept(draw, rng: np.random.Generator, array: np.ndarray, background: float = 
     return array
 
 
+def distinct(x: np.ndarray, seed: int) -> np.ndarray:
+    """`x`'s shape with distinct values (a shuffled range): no ties. In `x`'s dtype when it
+    holds that many integers exactly (float16: 2048, bfloat16: 256), else in float32."""
+    n = x.size
+    exact = {"float16": 2048, "bfloat16": 256}.get(x.dtype.name, 2**24)
+    dtype = x.dtype if n <= exact else np.dtype(np.float32)
+    return (np.random.default_rng(seed).permutation(n).reshape(x.shape) - n // 2).astype(dtype)
+
+
 VALUE_STYLES = ("integers", "normal", "ties", "wide")
 
 

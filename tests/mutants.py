@@ -10,7 +10,8 @@ import ml_dtypes
 import numpy as np
 
 from cnnspec.adapters.numpy_adapter import NumpyAdapter
-from cnnspec.spec import pool_output_size, resolve_conv_transpose_pads, resolve_pads, same_pads
+from cnnspec.spec import (adaptive_bins, pool_output_size, resolve_conv_transpose_pads,
+                          resolve_pads, same_pads)
 from cnnspec.spec import reference as ref
 
 
@@ -361,6 +362,114 @@ class MaxPoolFromLowestFinite(Mutant):
         return np.maximum(out, ml_dtypes.finfo(out.dtype).min).astype(out.dtype)
 
 
+class ConvTransposeInputGradientFlipped(Mutant):
+    """A transposed conv's input gradient as a true convolution of dy (the kernel flipped)."""
+
+    def vjp(self, op, args, cotangent, **params):
+        if op != "conv_transpose":
+            return super().vjp(op, args, cotangent, **params)
+        x, w, *rest = args
+        flipped = ref.flip(np.asarray(w)).astype(np.asarray(w).dtype)
+        dx = super().vjp(op, (x, flipped, *rest), cotangent, **params)[0]
+        return (dx,) + super().vjp(op, args, cotangent, **params)[1:]
+
+
+class TanhGradientFromInput(Mutant):
+    """tanh'(x) as 1 - x^2, the output's formula applied to the input."""
+
+    def vjp(self, op, args, cotangent, **params):
+        if op != "tanh":
+            return super().vjp(op, args, cotangent, **params)
+        x = np.asarray(args[0])
+        with np.errstate(all="ignore"):
+            dx = np.asarray(cotangent, np.float64) * (1 - x.astype(np.float64) ** 2)
+            return (dx.astype(x.dtype),)
+
+
+class LogSoftmaxGradientWithMean(Mutant):
+    """log_softmax's VJP as dy - mean(dy): the uniform distribution in place of softmax(x)."""
+
+    def vjp(self, op, args, cotangent, **params):
+        if op != "log_softmax":
+            return super().vjp(op, args, cotangent, **params)
+        dy = np.asarray(cotangent, np.float64)
+        dx = dy - dy.mean(axis=params["axis"], keepdims=True)
+        return (dx.astype(np.asarray(args[0]).dtype),)
+
+
+class AdaptiveAvgGradientOneBinEach(Mutant):
+    """Adaptive average pooling's VJP that gives each element the share of its first bin only,
+    as if the bins did not overlap."""
+
+    def vjp(self, op, args, cotangent, **params):
+        if op != "adaptive_avg_pool":
+            return super().vjp(op, args, cotangent, **params)
+        x = np.asarray(args[0])
+        dx = np.asarray(cotangent, np.float64)
+        for axis, (i, o) in enumerate(zip(x.shape[2:], params["output_size"]), start=2):
+            first = np.zeros((o, i))
+            for j, (start, end) in enumerate(adaptive_bins(i, o)):
+                first[j, start:end] = 1.0 / (end - start)
+            claimed = np.zeros(i, bool)
+            for j, (start, end) in enumerate(adaptive_bins(i, o)):
+                first[j, start:end] *= ~claimed[start:end]
+                claimed[start:end] = True
+            dx = np.moveaxis(np.tensordot(dx, first, axes=([axis], [0])), -1, axis)
+        return (dx.astype(x.dtype),)
+
+
+class UpsampleGradientTakesFirstCopy(Mutant):
+    """Nearest upsampling's VJP that reads the first copy of each element instead of summing."""
+
+    def vjp(self, op, args, cotangent, **params):
+        if op != "upsample_nearest":
+            return super().vjp(op, args, cotangent, **params)
+        dy = np.asarray(cotangent)
+        first = dy[(Ellipsis, *(slice(None, None, r) for r in params["scale_factors"]))]
+        return (first.astype(np.asarray(args[0]).dtype),)
+
+
+class PixelShuffleGradientInDcrOrder(Mutant):
+    """Pixel shuffle's VJP unshuffled in DCR order (TensorFlow's space_to_depth), not CRD."""
+
+    def vjp(self, op, args, cotangent, **params):
+        if op != "pixel_shuffle":
+            return super().vjp(op, args, cotangent, **params)
+        r = params["upscale_factor"]
+        dy = np.asarray(cotangent)
+        n, c, h, w = dy.shape
+        dx = dy.reshape(n, c, h // r, r, w // r, r).transpose(0, 3, 5, 1, 2, 4)
+        return (dx.reshape(n, c * r * r, h // r, w // r).astype(np.asarray(args[0]).dtype),)
+
+
+class HalfConvReturnsFloat32(Mutant):
+    """A float16 or bfloat16 conv that returns its float32 accumulator without rounding back."""
+
+    def conv(self, x, w, b=None, **params):
+        out = super().conv(x, w, b, **params)
+        return out.astype(np.float32) if np.asarray(x).dtype.itemsize == 2 else out
+
+
+class SoftmaxAssumesABatchAxis(Mutant):
+    """softmax that reshapes its input to (rows, -1) around the axis, assuming a batch axis
+    before it: a rank-1 input becomes one column, every element its own row (all ones)."""
+
+    def softmax(self, x, *, axis):
+        x = np.asarray(x)
+        if x.ndim == 1:
+            return super().softmax(x.reshape(-1, 1), axis=1).reshape(x.shape)
+        return super().softmax(x, axis=axis)
+
+
+class UnpoolReadsOutputSizeReversed(Mutant):
+    """max_unpool that reads `output_size` as (W, H) where the protocol gives (H, W)."""
+
+    def max_unpool(self, x, indices, *, kernel_shape, strides, pads, output_size=None):
+        reversed_size = None if output_size is None else tuple(output_size)[::-1]
+        return super().max_unpool(x, indices, kernel_shape=kernel_shape, strides=strides,
+                                  pads=pads, output_size=reversed_size)
+
+
 MUTANTS = {
     "NoKernelFlip": "conv_transpose.zero_insert_flip",
     "FlippedKernelConv": "conv.cross_correlation",
@@ -392,4 +501,13 @@ MUTANTS = {
     "PoolSameLowerAsUpper": "pool.max_matches_reference",
     "ConvTransposeSameIsValid": "conv_transpose.output_size",
     "MaxPoolFromLowestFinite": "pool.max_matches_reference",
+    "ConvTransposeInputGradientFlipped": "grad.conv_transpose.input",
+    "TanhGradientFromInput": "grad.tanh",
+    "LogSoftmaxGradientWithMean": "grad.log_softmax",
+    "AdaptiveAvgGradientOneBinEach": "grad.adaptive_pool",
+    "UpsampleGradientTakesFirstCopy": "grad.upsample.nearest",
+    "PixelShuffleGradientInDcrOrder": "grad.pixel_shuffle",
+    "HalfConvReturnsFloat32": "dtype.preserved",
+    "SoftmaxAssumesABatchAxis": "softmax.simplex",
+    "UnpoolReadsOutputSizeReversed": "pool.max_unpool",
 }

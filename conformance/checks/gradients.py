@@ -12,19 +12,10 @@ from cnnspec.spec import reference as ref
 from .. import expected
 from ..registry import check
 from ..domains import alphas
-from ..strategies import (activation_inputs, adaptive_calls, as_dtype, conv_cases,
+from ..strategies import (activation_inputs, adaptive_calls, as_dtype, conv_cases, distinct,
                           conv_transpose_cases, dtypes, on_an_axis, pool_case, pool_cases, seeds,
                           shuffle_calls, upsample_calls, values, with_cotangent)
 from ..tolerance import policy
-
-
-def _distinct(x: np.ndarray, seed: int) -> np.ndarray:
-    """`x`'s shape with distinct values (a shuffled range): no ties. In `x`'s dtype when it
-    holds that many integers exactly (float16: 2048, bfloat16: 256), else in float32."""
-    n = x.size
-    exact = {"float16": 2048, "bfloat16": 256}.get(x.dtype.name, 2**24)
-    dtype = x.dtype if n <= exact else np.dtype(np.float32)
-    return (np.random.default_rng(seed).permutation(n).reshape(x.shape) - n // 2).astype(dtype)
 
 
 @check("grad.max_pool.routing", call=with_cotangent(pool_cases(max_ndim=2, ceil_mode=False).filter(
@@ -32,7 +23,8 @@ def _distinct(x: np.ndarray, seed: int) -> np.ndarray:
     seed=seeds())
 def max_pool_gradient_goes_to_the_argmax_only(op, call, seed):
     case, dy = call
-    x = _distinct(case.x, seed)
+    x = distinct(case.x, seed)
+    dy = dy.astype(x.dtype)  # distinct may have widened x to hold its values exactly
     (dx,) = op.vjp("max_pool", (x,), dy, **case.params)
     op.expect_close(dx, ref.max_pool_vjp(x, dy, **case.params), policy("exact", x.dtype),
                     quantity="dx")
@@ -43,7 +35,8 @@ def max_pool_gradient_goes_to_the_argmax_only(op, call, seed):
     seed=seeds())
 def overlapping_max_pool_gradients_add_up(op, call, seed):
     case, dy = call
-    x = _distinct(case.x, seed)
+    x = distinct(case.x, seed)
+    dy = dy.astype(x.dtype)  # distinct may have widened x to hold its values exactly
     (dx,) = op.vjp("max_pool", (x,), dy, **case.params)
     want = ref.max_pool_vjp(x, dy, **case.params)
     scale = ref.max_pool_vjp(x, np.abs(dy.astype(np.float64)), **case.params)
@@ -289,7 +282,8 @@ def adaptive_avg_pool_gradient_spreads_each_bin(op, call):
        seed=seeds())
 def adaptive_max_pool_gradient_goes_to_each_bins_maximum(op, call, seed):
     x, output_size, dy = call
-    x = _distinct(x, seed)  # ties are grad.max_pool.ties' matter
+    x = distinct(x, seed)  # ties are grad.max_pool.ties' matter
+    dy = dy.astype(x.dtype)  # distinct may have widened x to hold its values exactly
     (dx,) = op.vjp("adaptive_max_pool", (x,), dy, output_size=output_size)
     want = ref.adaptive_max_pool_vjp(x, dy, output_size=output_size)
     scale = ref.adaptive_max_pool_vjp(x, np.abs(dy.astype(np.float64)), output_size=output_size)

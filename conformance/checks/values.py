@@ -5,15 +5,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from cnnspec.spec import reference as ref
 from cnnspec.spec import resolve_conv_transpose_pads, same_pads
 
-from .. import expected
+from .. import expected, region
 from ..registry import check
 from ..strategies import (adaptive_calls, as_dtype, conv_cases, conv_transpose_cases,
-                          count_include_pads, dilation, dtypes, feature_maps, pad_mode, pool_cases,
+                          count_include_pads, dilation, distinct, dtypes, feature_maps, pad_mode, pool_cases,
                           seeds, shuffle_calls, spatial_ranks, upsample_calls, values,
                           with_cotangent)
 from ..tolerance import policy
@@ -523,6 +524,38 @@ def max_unpool_writes_at_the_argmax(op, call):
     got = op.max_unpool(pooled, index, **unpool)
     want = ref.max_unpool(pooled, ref.max_pool_argmax(x, **params), **unpool)
     op.expect_close(got, want, policy("exact", x.dtype))
+
+
+@st.composite
+def unpool_calls(draw):
+    """Max pooling on 1-3 axes, to be unpooled: windows that overlap (stride < kernel) or skip
+    elements (stride > kernel), explicit pads up to k // 2, distinct values; and the input's
+    own size as `output_size` (PyTorch's `output_size=x.size()`) where the adapter takes it,
+    else only inputs of the default size (i-1)*s - pb - pe + k."""
+    case = draw(pool_cases(ceil_mode=False, dilations=False).filter(
+        lambda c: not isinstance(c.params["pads"], str)))
+    p = case.params
+    default = tuple((o - 1) * s - pb - pe + k for o, s, (pb, pe), k in
+                    zip(case.out_shape[2:], p["strides"], p["pads"], p["kernel_shape"]))
+    given = region.allows("max_unpool_output_size", "max_unpool") and (
+        default != case.x.shape[2:] or draw(st.booleans()))
+    assume(given or default == case.x.shape[2:])
+    x = distinct(case.x, draw(seeds()))  # ties are grad.max_pool.ties' matter
+    return x, p, case.x.shape[2:] if given else None
+
+
+@check("pool.max_unpool", requires=[("max_unpool", {}), ("max_pool_argmax", {})],
+       call=unpool_calls())
+def max_unpool_of_overlapping_windows_to_a_given_size(op, call):
+    x, params, output_size = call
+    pooled = op.max_pool(x, **params)
+    index = op.max_pool_argmax(x, **params)
+    unpool = dict(kernel_shape=params["kernel_shape"], strides=params["strides"],
+                  pads=params["pads"], output_size=output_size)
+    got = op.max_unpool(pooled, index, **unpool)
+    want = ref.max_unpool(pooled, ref.max_pool_argmax(x, **params), **unpool)
+    op.expect_close(got, want, policy("exact", x.dtype),
+                    quantity=f"max_unpool(output_size={output_size})")
 
 
 @check("upsample.nearest", requires=[("upsample_nearest", {})], call=upsample_calls())
