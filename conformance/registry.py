@@ -12,6 +12,7 @@ Every example gets a fresh `Probe` (`op`) bound to the adapter and the rule.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import textwrap
@@ -36,7 +37,13 @@ class Check:
     strategies: dict
     examples: tuple  # pinned cases, run first
     requires: tuple  # (op, params) the adapter must support for the check to mean anything
-    calls: frozenset = frozenset()  # (op, is_vjp) every example makes (calls_of)
+    body: object = None  # the check function, (probe, **drawn) -> None
+
+    @functools.cached_property
+    def calls(self) -> frozenset:
+        """(op, is_vjp) every example makes (`calls_of`), read on first use: by then the
+        check's module is imported whole, so helpers defined below the check are found."""
+        return calls_of(self.body) if self.body else frozenset()
 
     def test(self, profile_settings, seed=None):
         """A new Hypothesis test of this check under `profile_settings`: call it with the adapter."""
@@ -140,7 +147,7 @@ def check(rule_id: str, *, requires=(), examples=(), **strategies):
             [inspect.Parameter("adapter", inspect.Parameter.POSITIONAL_OR_KEYWORD), *drawn])
         CHECKS.setdefault(rule_id, []).append(Check(
             rule_id, body.__name__, run_example, dict(strategies), tuple(examples),
-            tuple(requires), calls_of(body)))
+            tuple(requires), body))
         return body
 
     return register

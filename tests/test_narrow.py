@@ -98,3 +98,18 @@ def test_the_calls_read_from_a_check_are_made_on_every_example():
             assert examples, check.name
             for seen in examples:
                 assert check.calls <= seen, (check.name, sorted(check.calls - seen))
+
+
+def _check_body(op, x):
+    _helper_defined_below(op, x)
+
+
+def _helper_defined_below(op, x):
+    op.relu(x)
+
+
+def test_a_helper_defined_below_its_check_is_read_too():
+    from cnnspec.conformance.registry import Check
+
+    check = Check("activation.relu", "body", None, {}, (), (), _check_body)
+    assert check.calls == {("relu", False)}
