@@ -303,6 +303,14 @@ def with_cotangent(draw, cases):
     return case, values(draw, case.out_shape, case.dtype, "integers")
 
 
+@st.composite
+def without_ties(draw, cases):
+    """Cases (PoolCase) whose input has distinct values (`distinct`): for the rules where a
+    tie would make the expected element ambiguous."""
+    case = draw(cases)
+    return case._replace(x=distinct(case.x, draw(seeds())))
+
+
 def pool_case(x, op="max_pool", **params) -> PoolCase:
     """A pinned pooling case (for `@example`), with its expected output shape."""
     dilations = params.get("dilations", (1,) * (x.ndim - 2))

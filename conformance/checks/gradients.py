@@ -13,30 +13,29 @@ from .. import expected
 from ..registry import check
 from ..domains import alphas
 from ..strategies import (activation_inputs, adaptive_calls, as_dtype, conv_cases, distinct,
+                          without_ties,
                           conv_transpose_cases, dtypes, on_an_axis, pool_case, pool_cases, seeds,
                           shuffle_calls, upsample_calls, values, with_cotangent)
 from ..tolerance import policy
 
 
-@check("grad.max_pool.routing", call=with_cotangent(pool_cases(max_ndim=2, ceil_mode=False).filter(
-    lambda c: all(k <= s for k, s in zip(c.params["kernel_shape"], c.params["strides"])))),
-    seed=seeds())
-def max_pool_gradient_goes_to_the_argmax_only(op, call, seed):
+@check("grad.max_pool.routing", call=with_cotangent(without_ties(
+    pool_cases(max_ndim=2, ceil_mode=False).filter(
+        lambda c: all(k <= s for k, s in zip(c.params["kernel_shape"], c.params["strides"]))))))
+def max_pool_gradient_goes_to_the_argmax_only(op, call):
     case, dy = call
-    x = distinct(case.x, seed)
-    dy = dy.astype(x.dtype)  # distinct may have widened x to hold its values exactly
+    x = case.x
     (dx,) = op.vjp("max_pool", (x,), dy, **case.params)
     op.expect_close(dx, ref.max_pool_vjp(x, dy, **case.params), policy("exact", x.dtype),
                     quantity="dx")
 
 
-@check("grad.max_pool.overlap_accumulates", call=with_cotangent(pool_cases(max_ndim=2).filter(
-    lambda c: any(k > s for k, s in zip(c.params["kernel_shape"], c.params["strides"])))),
-    seed=seeds())
-def overlapping_max_pool_gradients_add_up(op, call, seed):
+@check("grad.max_pool.overlap_accumulates", call=with_cotangent(without_ties(
+    pool_cases(max_ndim=2).filter(
+        lambda c: any(k > s for k, s in zip(c.params["kernel_shape"], c.params["strides"]))))))
+def overlapping_max_pool_gradients_add_up(op, call):
     case, dy = call
-    x = distinct(case.x, seed)
-    dy = dy.astype(x.dtype)  # distinct may have widened x to hold its values exactly
+    x = case.x
     (dx,) = op.vjp("max_pool", (x,), dy, **case.params)
     want = ref.max_pool_vjp(x, dy, **case.params)
     scale = ref.max_pool_vjp(x, np.abs(dy.astype(np.float64)), **case.params)
@@ -262,33 +261,34 @@ def conv_transpose_weight_gradient_correlates_dy_with_x(op, call):
 
 
 @st.composite
-def adaptive_gradient_calls(draw):
-    """(x, output_size, dy): an adaptive-pool call and a cotangent of its output."""
+def adaptive_gradient_calls(draw, ties=True):
+    """(x, output_size, dy): an adaptive-pool call, its input with distinct values unless
+    `ties`, and a cotangent of its output."""
     x, output_size = draw(adaptive_calls())
+    x = x if ties else distinct(x, draw(seeds()))  # distinct may widen x to hold them exactly
     return x, output_size, values(draw, x.shape[:2] + output_size, x.dtype.name, "integers")
+
+
+def _adaptive_gradient(op, name, call):
+    """`name`'s VJP against the reference's; an element lies in up to 2 bins per axis."""
+    x, output_size, dy = call
+    (dx,) = op.vjp(name, (x,), dy, output_size=output_size)
+    reference = getattr(ref, f"{name}_vjp")
+    want = reference(x, dy, output_size=output_size)
+    scale = reference(x, np.abs(dy.astype(np.float64)), output_size=output_size)
+    shares = 2 ** len(output_size)
+    op.expect_close(dx, want, policy("reduction", x.dtype, shares), scale=scale, quantity="dx")
 
 
 @check("grad.adaptive_pool", requires=[("adaptive_avg_pool", {})], call=adaptive_gradient_calls())
 def adaptive_avg_pool_gradient_spreads_each_bin(op, call):
-    x, output_size, dy = call
-    (dx,) = op.vjp("adaptive_avg_pool", (x,), dy, output_size=output_size)
-    want = ref.adaptive_avg_pool_vjp(x, dy, output_size=output_size)
-    scale = ref.adaptive_avg_pool_vjp(x, np.abs(dy.astype(np.float64)), output_size=output_size)
-    shares = 2 ** len(output_size)  # overlapping bins: up to 2 per axis hold an element
-    op.expect_close(dx, want, policy("reduction", x.dtype, shares), scale=scale, quantity="dx")
+    _adaptive_gradient(op, "adaptive_avg_pool", call)
 
 
-@check("grad.adaptive_pool", requires=[("adaptive_max_pool", {})], call=adaptive_gradient_calls(),
-       seed=seeds())
-def adaptive_max_pool_gradient_goes_to_each_bins_maximum(op, call, seed):
-    x, output_size, dy = call
-    x = distinct(x, seed)  # ties are grad.max_pool.ties' matter
-    dy = dy.astype(x.dtype)  # distinct may have widened x to hold its values exactly
-    (dx,) = op.vjp("adaptive_max_pool", (x,), dy, output_size=output_size)
-    want = ref.adaptive_max_pool_vjp(x, dy, output_size=output_size)
-    scale = ref.adaptive_max_pool_vjp(x, np.abs(dy.astype(np.float64)), output_size=output_size)
-    shares = 2 ** len(output_size)
-    op.expect_close(dx, want, policy("reduction", x.dtype, shares), scale=scale, quantity="dx")
+@check("grad.adaptive_pool", requires=[("adaptive_max_pool", {})],
+       call=adaptive_gradient_calls(ties=False))  # ties are grad.max_pool.ties' matter
+def adaptive_max_pool_gradient_goes_to_each_bins_maximum(op, call):
+    _adaptive_gradient(op, "adaptive_max_pool", call)
 
 
 @st.composite

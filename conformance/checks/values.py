@@ -513,17 +513,24 @@ def adaptive_max_pool_uses_the_floor_ceil_bins(op, call):
                     policy("exact", x.dtype))
 
 
+def _unpooled_at_the_argmax(op, x, params, output_size):
+    """max_pool, max_pool_argmax, then max_unpool of those: the pooled values at the
+    reference's argmax, zeros elsewhere."""
+    pooled = op.max_pool(x, **params)
+    index = op.max_pool_argmax(x, **params)
+    unpool = dict(kernel_shape=params["kernel_shape"], strides=params["strides"],
+                  pads=params["pads"], output_size=output_size)
+    got = op.max_unpool(pooled, index, **unpool)
+    want = ref.max_unpool(pooled, ref.max_pool_argmax(x, **params), **unpool)
+    op.expect_close(got, want, policy("exact", x.dtype),
+                    quantity=f"max_unpool(output_size={output_size})")
+
+
 @check("pool.max_unpool", requires=[("max_unpool", {}), ("max_pool_argmax", {})],
        call=non_overlapping_pools())
 def max_unpool_writes_at_the_argmax(op, call):
     x, params, _ = call
-    pooled = op.max_pool(x, **params)
-    index = op.max_pool_argmax(x, **params)
-    unpool = dict(kernel_shape=params["kernel_shape"], strides=params["strides"],
-                  pads=params["pads"])
-    got = op.max_unpool(pooled, index, **unpool)
-    want = ref.max_unpool(pooled, ref.max_pool_argmax(x, **params), **unpool)
-    op.expect_close(got, want, policy("exact", x.dtype))
+    _unpooled_at_the_argmax(op, x, params, None)
 
 
 @st.composite
@@ -548,14 +555,7 @@ def unpool_calls(draw):
        call=unpool_calls())
 def max_unpool_of_overlapping_windows_to_a_given_size(op, call):
     x, params, output_size = call
-    pooled = op.max_pool(x, **params)
-    index = op.max_pool_argmax(x, **params)
-    unpool = dict(kernel_shape=params["kernel_shape"], strides=params["strides"],
-                  pads=params["pads"], output_size=output_size)
-    got = op.max_unpool(pooled, index, **unpool)
-    want = ref.max_unpool(pooled, ref.max_pool_argmax(x, **params), **unpool)
-    op.expect_close(got, want, policy("exact", x.dtype),
-                    quantity=f"max_unpool(output_size={output_size})")
+    _unpooled_at_the_argmax(op, x, params, output_size)
 
 
 @check("upsample.nearest", requires=[("upsample_nearest", {})], call=upsample_calls())
