@@ -470,6 +470,18 @@ class UnpoolReadsOutputSizeReversed(Mutant):
                                   pads=pads, output_size=reversed_size)
 
 
+class AvgPoolGradientIgnoresDepth(Mutant):
+    """avg_pool's VJP on 3 spatial axes dividing by the 2-d window (height x width) only, as a
+    kernel written for images and extended to volumes might."""
+
+    def vjp(self, op, args, cotangent, **params):
+        grads = super().vjp(op, args, cotangent, **params)
+        if op != "avg_pool" or np.ndim(args[0]) != 5:
+            return grads
+        depth = params["kernel_shape"][0]
+        return ((grads[0].astype(np.float64) * depth).astype(grads[0].dtype),)
+
+
 MUTANTS = {
     "NoKernelFlip": "conv_transpose.zero_insert_flip",
     "FlippedKernelConv": "conv.cross_correlation",
@@ -510,4 +522,5 @@ MUTANTS = {
     "HalfConvReturnsFloat32": "dtype.preserved",
     "SoftmaxAssumesABatchAxis": "softmax.simplex",
     "UnpoolReadsOutputSizeReversed": "pool.max_unpool",
+    "AvgPoolGradientIgnoresDepth": "grad.avg_pool.uniform",
 }

@@ -150,7 +150,7 @@ def native_same_padding_puts_the_odd_pixel_where_the_mode_says(op, call):
                     explicit_pads=explicit)
 
 
-@check("conv.output_channels", case=conv_cases(max_ndim=2))
+@check("conv.output_channels", case=conv_cases())
 def output_depth_is_the_number_of_filters(op, case):
     out = op.conv(case.x, case.w, case.b, **case.params)
     op.expect_equal("out.shape[1]", out.shape[1], case.w.shape[0])
@@ -223,7 +223,7 @@ def pooling_keeps_batch_and_channels(op, case):
                     case.x.shape[:2])
 
 
-@check("layout.nchw_offsets", case=conv_cases(max_ndim=2, groups=False))
+@check("layout.nchw_offsets", case=conv_cases(groups=False))
 def channels_last_memory_gives_the_same_result(op, case):
     """An NCHW view of channels-last memory (what `x.permute` or `np.moveaxis` gives) is the
     same tensor: its conv is the conv of the row-major NCHW array, within the conv's own

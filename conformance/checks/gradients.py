@@ -20,7 +20,7 @@ from ..tolerance import policy
 
 
 @check("grad.max_pool.routing", call=with_cotangent(without_ties(
-    pool_cases(max_ndim=2, ceil_mode=False).filter(
+    pool_cases(ceil_mode=False).filter(
         lambda c: all(k <= s for k, s in zip(c.params["kernel_shape"], c.params["strides"]))))))
 def max_pool_gradient_goes_to_the_argmax_only(op, call):
     case, dy = call
@@ -31,7 +31,7 @@ def max_pool_gradient_goes_to_the_argmax_only(op, call):
 
 
 @check("grad.max_pool.overlap_accumulates", call=with_cotangent(without_ties(
-    pool_cases(max_ndim=2).filter(
+    pool_cases().filter(
         lambda c: any(k > s for k, s in zip(c.params["kernel_shape"], c.params["strides"]))))))
 def overlapping_max_pool_gradients_add_up(op, call):
     case, dy = call
@@ -67,7 +67,7 @@ def tied_maxima_send_the_gradient_to_the_first_in_scan_order(op, call):
     op.convention("first maximum in scan order")
 
 
-@check("grad.avg_pool.uniform", call=with_cotangent(pool_cases(op="avg_pool", max_ndim=2)))
+@check("grad.avg_pool.uniform", call=with_cotangent(pool_cases(op="avg_pool")))
 def avg_pool_gradient_is_spread_evenly(op, call):
     case, dy = call
     (dx,) = op.vjp("avg_pool", (case.x,), dy, **case.params)

@@ -58,7 +58,7 @@ def conv_matches_reference(op, case):
     op.expect_close(out, want, tol, scale=scale)
 
 
-@check("conv.multichannel_sum", case=conv_cases(max_ndim=2, groups=False, bias=True))
+@check("conv.multichannel_sum", case=conv_cases(groups=False, bias=True))
 def output_channel_is_the_sum_over_input_channels(op, case):
     out = op.conv(case.x, case.w, case.b, **case.params)
     per_channel = [op.conv(case.x[:, [c]], case.w[:, [c]], **case.params).astype(np.float64)
@@ -185,7 +185,7 @@ def rank_one_kernel_is_a_column_then_a_row_conv(op, call):
                     scale=scale)
 
 
-@check("conv.dilation_is_sparse_kernel", case=conv_cases(max_ndim=2, bias=False).filter(
+@check("conv.dilation_is_sparse_kernel", case=conv_cases(bias=False).filter(
     lambda c: max(c.params["dilations"]) > 1))
 def dilation_equals_a_zero_inserted_kernel(op, case):
     ndim = case.x.ndim - 2
@@ -196,7 +196,7 @@ def dilation_equals_a_zero_inserted_kernel(op, case):
     op.expect_close(dilated, undilated.astype(np.float64), tol, scale=scale)
 
 
-@check("conv.stride_is_subsampling", case=conv_cases(max_ndim=2, bias=False).filter(
+@check("conv.stride_is_subsampling", case=conv_cases(bias=False).filter(
     lambda c: max(c.params["strides"]) > 1))
 def stride_equals_subsampling_the_unit_stride_result(op, case):
     ndim = case.x.ndim - 2
@@ -207,7 +207,7 @@ def stride_equals_subsampling_the_unit_stride_result(op, case):
     op.expect_close(strided, sampled.astype(np.float64), tol, scale=scale)
 
 
-@check("conv.matrix_form", case=conv_cases(max_ndim=2, bias=False))
+@check("conv.matrix_form", case=conv_cases(bias=False))
 def conv_is_the_unrolled_matrix_product(op, case):
     out = op.conv(case.x, case.w, **case.params)
     matrix = ref.conv_matrix(case.w, case.x.shape[1:], **case.params)
@@ -218,7 +218,7 @@ def conv_is_the_unrolled_matrix_product(op, case):
     op.expect_close(out, product, tol, scale=scale)
 
 
-@check("conv.linearity", case=conv_cases(max_ndim=2, bias=False, style="integers"),
+@check("conv.linearity", case=conv_cases(bias=False, style="integers"),
        a=st.integers(-3, 3), b=st.integers(-3, 3))
 def conv_is_linear(op, case, a, b):
     other = np.roll(case.x, 1)
@@ -295,7 +295,7 @@ def transposed_conv_is_zero_insertion_flip_and_conv(op, case):
     op.expect_close(out, direct.astype(np.float64), tol, scale=scale)
 
 
-@check("conv_transpose.matrix_transpose", call=with_cotangent(conv_cases(max_ndim=2, bias=False)))
+@check("conv_transpose.matrix_transpose", call=with_cotangent(conv_cases(bias=False)))
 def transposed_conv_multiplies_by_c_transposed(op, call):
     case, y = call
     p = case.params
@@ -310,7 +310,7 @@ def transposed_conv_multiplies_by_c_transposed(op, call):
     op.expect_close(back, product, tol, scale=scale)
 
 
-@check("conv_transpose.adjoint", call=with_cotangent(conv_cases(max_ndim=2, bias=False)))
+@check("conv_transpose.adjoint", call=with_cotangent(conv_cases(bias=False)))
 def transposed_conv_is_the_adjoint(op, call):
     case, y = call
     p = case.params
