@@ -15,7 +15,7 @@ from ..strategies import as_dtype, dtypes, spatial_ranks
 
 @st.composite
 def conv_layers(draw):
-    kernel = tuple(draw(st.integers(1, 4)) for _ in range(draw(spatial_ranks(1, 2))))
+    kernel = tuple(draw(st.integers(1, 4)) for _ in range(draw(spatial_ranks(1, 3))))
     groups = draw(st.integers(1, 3))
     return kernel, groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3)), groups
 

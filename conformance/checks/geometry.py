@@ -120,7 +120,7 @@ def full_padding_grows_by_k_minus_1(op, call):
 
 @st.composite
 def same_convs(draw):
-    ndim = draw(spatial_ranks(1, 2))
+    ndim = draw(spatial_ranks(1, 3))
     mode = pad_mode(draw, "conv", ("SAME_UPPER", "SAME_LOWER"))
     kernel = tuple(draw(st.integers(1, 5)) for _ in range(ndim))
     strides = tuple(draw(st.sampled_from([1, 1, 2, 3])) for _ in range(ndim))

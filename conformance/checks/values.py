@@ -92,7 +92,7 @@ def pointwise_conv_is_a_per_pixel_matrix_product(op, call):
 @st.composite
 def dense_calls(draw):
     dtype = draw(dtypes())
-    spatial = tuple(draw(st.integers(1, 5)) for _ in range(draw(spatial_ranks(1, 2))))
+    spatial = tuple(draw(st.integers(1, 5)) for _ in range(draw(spatial_ranks(1, 3))))
     c_in, c_out = draw(st.integers(1, 3)), draw(st.integers(1, 4))
     return (values(draw, (2, c_in) + spatial, dtype, "normal"),
             values(draw, (c_out, c_in) + spatial, dtype, "normal"))
@@ -125,7 +125,7 @@ def grouped_conv_is_split_then_concatenate(op, case):
 @st.composite
 def depthwise_calls(draw):
     dtype = draw(dtypes())
-    ndim = draw(spatial_ranks(1, 2))
+    ndim = draw(spatial_ranks(1, 3))
     c, mult = draw(st.integers(1, 4)), draw(st.integers(1, 2))
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     spatial = tuple(k + draw(st.integers(0, 4)) for k in kernel)
@@ -345,9 +345,9 @@ def max_pool_matches_reference(op, case):
 
 @st.composite
 def odd_same_pools(draw):
-    """Max pooling in a SAME mode on 1-2 axes where the total padding is odd on every axis,
+    """Max pooling in a SAME mode on 1-3 axes where the total padding is odd on every axis,
     so SAME_UPPER and SAME_LOWER differ: the odd pixel goes to the end or the beginning."""
-    ndim = draw(spatial_ranks(1, 2))
+    ndim = draw(spatial_ranks(1, 3))
     kernel, strides, dilations, spatial = [], [], [], []
     for _ in range(ndim):
         while True:
@@ -401,7 +401,7 @@ def avg_pool_divisor_counts_padding_as_asked(op, case, include):
 @st.composite
 def same_padded_avg_pools(draw):
     """Average pooling with the native SAME padding (TF's and JAX's own), either divisor."""
-    ndim = draw(spatial_ranks(1, 2))
+    ndim = draw(spatial_ranks(1, 3))
     kernel = tuple(draw(st.integers(1, 4)) for _ in range(ndim))
     strides = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     spatial = tuple(draw(st.integers(1, 8)) for _ in range(ndim))
@@ -456,7 +456,7 @@ def nan_in_a_max_window_propagates_or_is_ignored(op, call):
 @st.composite
 def non_overlapping_pools(draw):
     dtype = draw(dtypes())
-    ndim = draw(spatial_ranks(1, 2))
+    ndim = draw(spatial_ranks(1, 3))
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     counts = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     x = values(draw, (1, 2) + tuple(k * c for k, c in zip(kernel, counts)), dtype, "normal")
