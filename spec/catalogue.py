@@ -943,11 +943,15 @@ _STABILITY = (
         title="log_softmax is x - logsumexp(x)",
         section="Numerical stability", kind="stability",
         statement="log_softmax(x) == x - logsumexp(x), and stays finite where log(softmax(x)) "
-                  "gives -inf (x = [0, -1000]).",
+                  "gives -inf (x = [0, -1000]); a -inf logit (a mask) gives exactly -inf, log 0, "
+                  "and leaves the others as if it were absent.",
         formula="log_softmax(x) = x - M - log(sum(exp(x - M)))",
         sources=(BHH,),
         examples=(Example("ref.log_softmax(np.array([0., -1000.]), axis=0).tolist()", "[0.0, -1000.0]",
-                          "log(softmax) would give [0, -inf]"),),
+                          "log(softmax) would give [0, -inf]"),
+                  Example("ref.log_softmax(np.array([0., 0., -np.inf]), axis=0).tolist()",
+                          "[-0.6931471805599453, -0.6931471805599453, -float('inf')]",
+                          "log(1/2) twice, and log 0")),
     ),
     Rule(
         id="sigmoid.stability",

@@ -482,6 +482,16 @@ class AvgPoolGradientIgnoresDepth(Mutant):
         return ((grads[0].astype(np.float64) * depth).astype(grads[0].dtype),)
 
 
+class LogSoftmaxClampsMinusInfinity(Mutant):
+    """log_softmax that replaces -inf logits by the dtype's lowest finite number first (a
+    guard against NaN that turns log 0 into a large finite number)."""
+
+    def log_softmax(self, x, *, axis):
+        x = np.asarray(x)
+        lowest = ml_dtypes.finfo(x.dtype).min
+        return super().log_softmax(np.where(np.isneginf(x), lowest, x).astype(x.dtype), axis=axis)
+
+
 MUTANTS = {
     "NoKernelFlip": "conv_transpose.zero_insert_flip",
     "FlippedKernelConv": "conv.cross_correlation",
@@ -523,4 +533,5 @@ MUTANTS = {
     "SoftmaxAssumesABatchAxis": "softmax.simplex",
     "UnpoolReadsOutputSizeReversed": "pool.max_unpool",
     "AvgPoolGradientIgnoresDepth": "grad.avg_pool.uniform",
+    "LogSoftmaxClampsMinusInfinity": "log_softmax.stability",
 }

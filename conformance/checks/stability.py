@@ -129,6 +129,21 @@ def log_softmax_is_x_minus_logsumexp(op, case):
     _softmax_matches(op, case, name="log_softmax")
 
 
+@check("log_softmax.stability", case=on_an_axis(masked_logits(), extra_axes=False))
+def log_softmax_of_minus_infinity_is_minus_infinity(op, case):
+    """Row 0 of `masked_logits`: -inf logits give exactly -inf (log 0), the others
+    x - logsumexp(x) of the finite ones; row 1 (all -inf) is softmax.neg_inf's matter."""
+    x = case.last[0]
+    got = case.back(op.log_softmax(case.x, axis=case.axis)).astype(np.float64)[0]
+    masked = np.isneginf(x[0].astype(np.float64))
+    op.expect_true("log_softmax(-inf)", got[masked].tolist(), "exactly -inf",
+                   bool(np.isneginf(got[masked]).all()))
+    want = ref.log_softmax(x[:1], axis=-1)[0]
+    scale = expected.log_softmax_scale(x[:1])[0]
+    op.expect_close(got[~masked], want[~masked], expected.softmax_tolerance(x),
+                    scale=scale[~masked], quantity=f"log_softmax(x, axis={case.axis})")
+
+
 @check("sigmoid.stability", x=activation_inputs())
 def sigmoid_is_finite_bounded_and_symmetric(op, x):
     got = op.sigmoid(x).astype(np.float64)
