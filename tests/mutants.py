@@ -492,6 +492,19 @@ class LogSoftmaxClampsMinusInfinity(Mutant):
         return super().log_softmax(np.where(np.isneginf(x), lowest, x).astype(x.dtype), axis=axis)
 
 
+class Bfloat16ConvThroughFloat16(Mutant):
+    """A bfloat16 conv computed in float16 (a half-precision kernel reused for bfloat16):
+    exact for small values, inf past 65504."""
+
+    def conv(self, x, w, b=None, **params):
+        x = np.asarray(x)
+        if x.dtype.name != "bfloat16":
+            return super().conv(x, w, b, **params)
+        with np.errstate(over="ignore"):
+            half = [None if a is None else np.asarray(a).astype(np.float16) for a in (x, w, b)]
+            return super().conv(*half, **params).astype(x.dtype)
+
+
 MUTANTS = {
     "NoKernelFlip": "conv_transpose.zero_insert_flip",
     "FlippedKernelConv": "conv.cross_correlation",
@@ -534,4 +547,5 @@ MUTANTS = {
     "UnpoolReadsOutputSizeReversed": "pool.max_unpool",
     "AvgPoolGradientIgnoresDepth": "grad.avg_pool.uniform",
     "LogSoftmaxClampsMinusInfinity": "log_softmax.stability",
+    "Bfloat16ConvThroughFloat16": "conv.matches_reference",
 }

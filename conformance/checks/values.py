@@ -58,6 +58,20 @@ def conv_matches_reference(op, case):
     op.expect_close(out, want, tol, scale=scale)
 
 
+@st.composite
+def beyond_half_range(draw):
+    """Conv calls in bfloat16, float32 or float64 whose inputs are scaled by 2^17: products
+    past float16's largest number (65504), so a path through float16 overflows to inf."""
+    dtype = draw(dtypes(("bfloat16", "float32", "float64")))
+    case = draw(conv_cases(dtype=dtype, style="normal"))
+    return case._replace(x=(case.x.astype(np.float64) * 2.0**17).astype(case.x.dtype))
+
+
+@check("conv.matches_reference", case=beyond_half_range())
+def conv_beyond_float16_range_matches_reference(op, case):
+    conv_matches_reference(op, case)
+
+
 @check("conv.multichannel_sum", case=conv_cases(groups=False, bias=True))
 def output_channel_is_the_sum_over_input_channels(op, case):
     out = op.conv(case.x, case.w, case.b, **case.params)
