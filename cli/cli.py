@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from cnnspec import UsageError, __version__
-from cnnspec.conformance.options import timeout_seconds
+from cnnspec.conformance.options import SHRINK_BUDGET_S, shrink_budget_seconds, timeout_seconds
 
 
 def _rules(args) -> int:
@@ -207,7 +207,8 @@ def _run_suite(args, ctrl_c: _CtrlC) -> int:
         _print_row(row, ref if several else None)
 
     collected, settings = {}, dict(profile=args.profile, prefixes=args.rule or (),
-                                   timeout=args.timeout, seed=args.seed, device=args.device)
+                                   timeout=args.timeout, seed=args.seed, device=args.device,
+                                   shrink_budget=args.shrink_budget)
     try:
         for path in dict.fromkeys([args.json, *json_paths.values()] if args.json else []):
             _check_output(path, "--json", "results.json")
@@ -395,6 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=timeout_seconds, default=60.0, metavar="SECONDS",
                      help="bound on one adapter call; past it the rule is an error and its "
                           "other examples are not tried (default 60; 0: no limit)")
+    run.add_argument("--shrink-budget", type=shrink_budget_seconds, default=SHRINK_BUDGET_S,
+                     metavar="SECONDS",
+                     help="seconds a check may spend shrinking a failure; past it the row shows "
+                          f"the smallest counterexample found by then (default {SHRINK_BUDGET_S:g}; "
+                          "0: no limit)")
     run.add_argument("--seed", type=int, help="Hypothesis seed, to replay a thorough run")
     run.add_argument("--html", metavar="PATH", help="also write the HTML matrix of this run")
     run.add_argument("--jobs", type=_jobs, default=min(os.cpu_count() or 1, 4), metavar="N",

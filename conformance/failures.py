@@ -81,6 +81,16 @@ class CallTimedOut(BaseException):
         super().__init__(str(crash))
 
 
+class ShrinkingStopped(BaseException):
+    """A check's shrinking ran past its budget (--shrink-budget): raised at the start of the
+    next example, it stops Hypothesis at once (a BaseException, as `CallTimedOut`) and carries
+    the smallest failure found by then (a RuleFailure or an AdapterCrash)."""
+
+    def __init__(self, failure: Exception, seconds: float):
+        self.failure, self.seconds = failure, seconds
+        super().__init__(f"shrinking stopped after {seconds:g} s: {failure}")
+
+
 def _array_data(a) -> dict:
     if a is None:
         return {"value": None}

@@ -20,7 +20,9 @@ from hypothesis import reject
 
 from cnnspec.adapters import OPS, capabilities
 
-from .failures import AdapterCrash, Call, CallTimedOut, RuleFailure, compare
+from .digest import ExampleDigest
+from .failures import AdapterCrash, Call, CallTimedOut, RuleFailure, ShrinkingStopped, compare
+from .options import SHRINK_BUDGET_S
 from .tolerance import Tolerance
 
 
@@ -38,6 +40,42 @@ class RuleState:
     deviations: list = field(default_factory=list)  # the adapter's entries for this rule
     deviated: list = field(default_factory=list)  # (entry, failure) of examples set aside
     adapter_s: float = 0.0  # time inside the adapter's calls
+    digest: ExampleDigest = field(default_factory=ExampleDigest)  # of the checked examples
+    # After a check's first failing example, Hypothesis only shrinks: the examples it tries
+    # then are not counted, nor digested, and the shrinking has a budget (--shrink-budget).
+    shrink_budget: float | None = SHRINK_BUDGET_S
+    shrinking_since: float | None = None  # of the running check: when its first failure came
+    smallest: BaseException | None = None  # the running check's last (smallest) failure
+
+    def begin_check(self, name: str) -> None:
+        self.check_unsupported = set()
+        self.shrinking_since, self.smallest = None, None
+        self.digest.check(name)
+
+    def start_example(self) -> None:
+        """Stops the check (ShrinkingStopped) when its shrinking is past the budget."""
+        if self.shrinking_since is None or self.shrink_budget is None:
+            return
+        spent = time.perf_counter() - self.shrinking_since
+        if spent > self.shrink_budget:
+            raise ShrinkingStopped(self.smallest, self.shrink_budget)
+
+    def finish_example(self, probe: Probe, drawn: dict, error: BaseException | None) -> None:
+        """Counts an example that ran before the check's first failure (that one included),
+        digests it unless the adapter declined it, and keeps each failure (`error`: what the
+        example raised, None when it passed or was declined) as the smallest so far."""
+        if isinstance(error, (RuleFailure, AdapterCrash)) and (
+                self.smallest is None or type(error) is type(self.smallest)):
+            self.smallest = error
+        if self.shrinking_since is not None:
+            return
+        self.examples += 1
+        if probe.declined:
+            self.declined += 1
+        else:
+            self.digest.example(drawn)
+        if error is not None:
+            self.shrinking_since = time.perf_counter()
 
 
 # When set (in a worker process), a shared double that holds the time.time() at which the
@@ -48,9 +86,11 @@ CALL_STARTED = None
 _STATES: dict[str, RuleState] = {}
 
 
-def begin(rule_id: str, timeout: float | None = 60.0, deviations=()) -> RuleState:
+def begin(rule_id: str, timeout: float | None = 60.0, deviations=(),
+          shrink_budget: float | None = SHRINK_BUDGET_S) -> RuleState:
     """A fresh state for a run of `rule_id`'s checks, with the adapter's declared deviations."""
-    _STATES[rule_id] = RuleState(rule_id, timeout, deviations=list(deviations))
+    _STATES[rule_id] = RuleState(rule_id, timeout, deviations=list(deviations),
+                                 shrink_budget=shrink_budget)
     return _STATES[rule_id]
 
 
@@ -122,7 +162,7 @@ class Probe:
         self.calls: list[Call] = []
         self._outputs: list[tuple[np.ndarray, Call]] = []  # what each call returned
         self.state = state(rule_id)
-        self.state.examples += 1
+        self.declined = False  # the adapter declined a call of this example: nothing checked
 
     # calls -----------------------------------------------------------------------------
 
@@ -149,7 +189,7 @@ class Probe:
             reason = f"{op}: {verdict}" if verdict else f"{op}: not supported"
             self.state.unsupported.add(reason)
             self.state.check_unsupported.add(reason)
-            self.state.declined += 1
+            self.declined = True
             reject()
 
     def _call(self, op: str, *arrays, **params):

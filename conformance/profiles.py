@@ -7,9 +7,12 @@ the results record and the replay line names).
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Verbosity, settings
 
+# quiet: Hypothesis's own messages (its falsifying example, its slow-shrinking warning) stay out
+# of the output; a failing row carries the counterexample and the reproducer itself.
 _COMMON = dict(deadline=None, report_multiple_bugs=False, print_blob=False,
+               verbosity=Verbosity.quiet,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                       HealthCheck.data_too_large,
                                       HealthCheck.function_scoped_fixture])

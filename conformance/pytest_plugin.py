@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .options import timeout_seconds
+from .options import SHRINK_BUDGET_S, shrink_budget_seconds, timeout_seconds
 from .threads import share
 
 SUITE_FILE = Path(__file__).with_name("test_conformance.py")
@@ -33,6 +33,10 @@ def pytest_addoption(parser):
                     help="Hypothesis profile of the conformance checks (default: ci)")
     group.addoption("--cnnspec-timeout", type=timeout_seconds, default=60.0, metavar="SECONDS",
                     help="bound on one adapter call (default 60; 0: no limit)")
+    group.addoption("--cnnspec-shrink-budget", type=shrink_budget_seconds,
+                    default=SHRINK_BUDGET_S, metavar="SECONDS",
+                    help=f"seconds a check may spend shrinking a failure "
+                         f"(default {SHRINK_BUDGET_S:g}; 0: no limit)")
 
 
 def pytest_configure(config):

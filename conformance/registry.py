@@ -20,10 +20,12 @@ from dataclasses import dataclass
 
 from hypothesis import example, given
 from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import StopTest, UnsatisfiedAssumption
 
 from cnnspec.adapters import OPS
 from cnnspec.spec import RULES
 
+from .local_constants import ignore_local_constants
 from .probe import Probe
 
 CHECK_MODULES = ("geometry", "values", "gradients", "stability", "architecture")
@@ -56,6 +58,7 @@ class Check:
         test.__name__ = test.__qualname__ = self.name
         if not self.strategies:
             return test
+        ignore_local_constants()  # the examples: a function of the strategies and seed only
         for pinned in reversed(self.examples):
             test = example(**pinned)(test)
         test = profile_settings(given(**self.strategies)(test))
@@ -139,7 +142,19 @@ def check(rule_id: str, *, requires=(), examples=(), **strategies):
 
     def register(body):
         def run_example(adapter, *args, **kwargs):
-            body(Probe(adapter, rule_id), *args, **kwargs)
+            probe = Probe(adapter, rule_id)
+            probe.state.start_example()
+            try:
+                body(probe, *args, **kwargs)
+            except UnsatisfiedAssumption:  # declined, or set aside as a declared deviation
+                probe.state.finish_example(probe, kwargs, None)
+                raise
+            except StopTest:  # Hypothesis abandoned the example
+                raise
+            except BaseException as error:
+                probe.state.finish_example(probe, kwargs, error)
+                raise
+            probe.state.finish_example(probe, kwargs, None)
 
         # Hypothesis reads the signature: the adapter, then the body's drawn arguments.
         drawn = list(inspect.signature(body).parameters.values())[1:]

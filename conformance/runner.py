@@ -26,7 +26,8 @@ from cnnspec.spec import RULES, closest_ids
 
 from . import probe, region
 from .deviations import builtin_deviations, for_adapter
-from .failures import AdapterCrash, CallTimedOut, RuleFailure, reproducer
+from .failures import AdapterCrash, CallTimedOut, RuleFailure, ShrinkingStopped, reproducer
+from .options import SHRINK_BUDGET_S
 from .profiles import PROFILES
 from .tolerance import TABLE
 from .registry import Check, all_checks
@@ -56,6 +57,15 @@ class CheckOutcome:
     crash: AdapterCrash | None = None
     reasons: list = field(default_factory=list)
     timed_out: bool = False
+    shrink_stopped: float | None = None  # the budget that stopped the shrinking, in seconds
+
+
+def failed_outcome(failure: Exception) -> CheckOutcome:
+    """The outcome of a check that stopped on `failure`: a RuleFailure fails, an AdapterCrash
+    is an error."""
+    if isinstance(failure, RuleFailure):
+        return CheckOutcome("fail", str(failure), failure=failure)
+    return CheckOutcome("error", str(failure), crash=failure)
 
 
 def outside(declared: Capabilities, check: Check) -> str | None:
@@ -86,12 +96,16 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
             return CheckOutcome("unsupported", reasons=[f"{op}: {verdict}"])
     test = check.test(PROFILES[profile], seed)
     state = probe.state(check.rule_id)
-    state.check_unsupported = set()
+    state.begin_check(check.name)
     try:
         with region.inside(declared):
             test(adapter)
     except region.OutsideRegion as beyond:
         return CheckOutcome("unsupported", reasons=[str(beyond)])
+    except ShrinkingStopped as stopped:
+        outcome = failed_outcome(stopped.failure)
+        outcome.shrink_stopped = stopped.seconds
+        return outcome
     except RuleFailure as failure:
         return CheckOutcome("fail", str(failure), failure=failure)
     except AdapterCrash as crash:
@@ -114,9 +128,10 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
 
 
 def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, seed,
-             timeout, deviations) -> RuleResult:
+             timeout, deviations, shrink_budget: float | None = SHRINK_BUDGET_S) -> RuleResult:
     clock = time.perf_counter()
-    state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id])
+    state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id],
+                        shrink_budget)
     outcomes = []
     for check in checks:  # after a timeout the rule is an error: its other checks would hang too
         outcomes.append(run_check(adapter, check, profile=profile, seed=seed))
@@ -152,8 +167,13 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
             result.notes.append("partly unsupported: " + "; ".join(reasons))
     else:
         result.message = "; ".join(reasons) or "unsupported"
+    shown = failed or errored
+    if shown and shown.shrink_stopped is not None:
+        result.notes.append(f"shrinking stopped at its budget of {shown.shrink_stopped:g} s "
+                            f"(--shrink-budget): the counterexample is the smallest found by then")
     result.examples = state.examples - state.declined
     result.declined = state.declined
+    result.digest = state.digest.hexdigest()
     if state.conventions and result.status != "fail":  # seen before a failure: not a verdict
         result.convention = "; ".join(sorted(state.conventions))
     matched = {id(entry) for entry, _ in state.deviated}
@@ -265,7 +285,8 @@ def now() -> datetime.datetime:
 
 
 def run(adapter_ref: str, *, profile: str = "ci", prefixes=(), timeout: float | None = 60.0,
-        seed: int | None = None, report=None, adapter=None, device: str | None = None) -> Results:
+        seed: int | None = None, report=None, adapter=None, device: str | None = None,
+        shrink_budget: float | None = SHRINK_BUDGET_S) -> Results:
     """Runs the suite on the adapter named `adapter_ref` in this process; `report(result)` sees
     each row. (`workers.run_all` runs adapters in worker processes.)"""
     check_profile(profile)
@@ -278,7 +299,8 @@ def run(adapter_ref: str, *, profile: str = "ci", prefixes=(), timeout: float | 
     try:
         for rule_id in rule_ids:
             row = run_rule(adapter, adapter_ref, rule_id, checks[rule_id], profile=profile,
-                           seed=seed, timeout=timeout, deviations=deviations)
+                           seed=seed, timeout=timeout, deviations=deviations,
+                           shrink_budget=shrink_budget)
             rows.append(row)
             if report:
                 report(row)

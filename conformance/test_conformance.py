@@ -16,7 +16,8 @@ def test_rule(check, cnnspec_adapter, request):
     row = run_rule(adapter, ref, check.rule_id, [check],
                    profile=request.config.getoption("cnnspec_profile"), seed=None,
                    timeout=request.config.getoption("cnnspec_timeout"),
-                   deviations=for_adapter(adapter))
+                   deviations=for_adapter(adapter),
+                   shrink_budget=request.config.getoption("cnnspec_shrink_budget"))
     if row.status == "unsupported":
         pytest.skip(f"unsupported: {row.message}")
     if row.status == "deviation":

@@ -39,6 +39,7 @@ from cnnspec.reports.results import Results, RuleResult
 
 from . import probe, threads
 from .deviations import for_adapter
+from .options import SHRINK_BUDGET_S
 from .registry import all_checks
 from .runner import (UsageError, adapter_info, check_names, check_profile, now, run_rule,
                      select_rules, suite_info)
@@ -187,14 +188,14 @@ def _lost_row(rule_id: str, message: str, replay: str, stderr: str) -> RuleResul
 
 def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
             timeout: float | None = 60.0, seed: int | None = None, device: str | None = None,
-            report=None) -> dict[str, Results]:
+            report=None, shrink_budget: float | None = SHRINK_BUDGET_S) -> dict[str, Results]:
     """Runs the suite on each adapter in worker processes; `report(adapter_ref, row)` sees each
     row as it comes. {adapter_ref: Results} in the order of `adapter_refs` (after Ctrl-C, only
     the adapters that started), rows in catalogue order."""
     check_profile(profile)
     check_names(adapter_refs)
     rule_ids = select_rules(prefixes)
-    settings = dict(profile=profile, seed=seed, timeout=timeout)
+    settings = dict(profile=profile, seed=seed, timeout=timeout, shrink_budget=shrink_budget)
     context = multiprocessing.get_context("spawn")
     shares = [_Adapter(ref, collections.deque(rule_ids)) for ref in dict.fromkeys(adapter_refs)]
     workers: list[_Worker] = []

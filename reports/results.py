@@ -1,4 +1,4 @@
-"""The results model (schema `cnnspec.results/2`): plain data, written as JSON, rendered later.
+"""The results model (schema `cnnspec.results/3`): plain data, written as JSON, rendered later.
 
 One `Results` per adapter run: the adapter, the suite run, and one `RuleResult` per rule id.
 `status` is pass, fail, deviation (failed as an expectations entry says), unsupported (the
@@ -8,7 +8,8 @@ The file is strict JSON (RFC 8259 has no NaN or Infinity): a non-finite number a
 such as the `max_error` of an implementation that returned NaN, is written as the string
 "nan", "inf" or "-inf", and read back as a float. Version 2 differs from version 1 in that
 encoding and in `declined` (the draws an adapter declined; `examples` counts the checked ones),
-so files of version 1 are read too.
+so files of version 1 are read too. Version 3 adds each row's `digest` of the examples it
+checked (files of version 2 have none).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-SCHEMA = "cnnspec.results/2"
-READABLE = ("cnnspec.results/1", SCHEMA)
+SCHEMA = "cnnspec.results/3"
+READABLE = ("cnnspec.results/1", "cnnspec.results/2", SCHEMA)
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 STATUSES = ("pass", "fail", "deviation", "unsupported", "error")
 PASSING = ("pass", "deviation", "unsupported")
@@ -58,6 +59,7 @@ class RuleResult:
     status: str
     examples: int = 0  # examples checked
     declined: int = 0  # examples drawn that the adapter declined (nothing checked)
+    digest: str | None = None  # of the checked examples' drawn arguments (conformance/digest.py)
     message: str | None = None
     counterexample: dict | None = None
     reproducer: str | None = None
@@ -155,8 +157,8 @@ def load(path) -> Results:
     found = data.get("schema") if isinstance(data, dict) else None
     if found not in READABLE:
         raise ResultsError(f"{where}: $.schema is {found!r}, but this cnnspec reads "
-                           f"{' and '.join(map(repr, READABLE))}; re-run `cnnspec run` with "
-                           f"this version")
+                           f"{', '.join(map(repr, READABLE[:-1]))} and {READABLE[-1]!r}; "
+                           f"re-run `cnnspec run` with this version")
     adapter = _require(data, "$", "adapter", dict, where)
     for key in ("name", "framework", "version", "device"):
         _require(adapter, "$.adapter", key, str, where)
