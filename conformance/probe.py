@@ -20,6 +20,7 @@ from hypothesis import reject
 
 from cnnspec.adapters import OPS, capabilities
 
+from . import inflight
 from .digest import ExampleDigest
 from .failures import AdapterCrash, Call, CallTimedOut, RuleFailure, ShrinkingStopped, compare
 from .options import SHRINK_BUDGET_S
@@ -46,6 +47,7 @@ class RuleState:
     shrink_budget: float | None = SHRINK_BUDGET_S
     shrinking_since: float | None = None  # of the running check: when its first failure came
     smallest: BaseException | None = None  # the running check's last (smallest) failure
+    record_calls: str | None = None  # a file to write each call to before it is made
 
     def begin_check(self, name: str) -> None:
         self.check_unsupported = set()
@@ -87,10 +89,12 @@ _STATES: dict[str, RuleState] = {}
 
 
 def begin(rule_id: str, timeout: float | None = 60.0, deviations=(),
-          shrink_budget: float | None = SHRINK_BUDGET_S) -> RuleState:
-    """A fresh state for a run of `rule_id`'s checks, with the adapter's declared deviations."""
+          shrink_budget: float | None = SHRINK_BUDGET_S,
+          record_calls: str | None = None) -> RuleState:
+    """A fresh state for a run of `rule_id`'s checks, with the adapter's declared deviations;
+    with `record_calls`, each call is written there before it is made (inflight.py)."""
     _STATES[rule_id] = RuleState(rule_id, timeout, deviations=list(deviations),
-                                 shrink_budget=shrink_budget)
+                                 shrink_budget=shrink_budget, record_calls=record_calls)
     return _STATES[rule_id]
 
 
@@ -250,6 +254,8 @@ class Probe:
             self._set_aside(entry, f"not called, declared to crash: {call.signature()}")
 
     def _guarded(self, fn, call: Call, *, wrap: bool = True):
+        if self.state.record_calls:
+            inflight.write(self.state.record_calls, call)
         seconds = self.state.timeout
         alarm = (seconds and hasattr(signal, "setitimer")
                  and threading.current_thread() is threading.main_thread())

@@ -128,10 +128,13 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
 
 
 def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, seed,
-             timeout, deviations, shrink_budget: float | None = SHRINK_BUDGET_S) -> RuleResult:
+             timeout, deviations, shrink_budget: float | None = SHRINK_BUDGET_S,
+             record_calls: str | None = None) -> RuleResult:
+    """One rule's row: its checks run on `adapter`; with `record_calls`, each adapter call is
+    written to that file before it is made (for a worker that may die in it: inflight.py)."""
     clock = time.perf_counter()
     state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id],
-                        shrink_budget)
+                        shrink_budget, record_calls)
     outcomes = []
     for check in checks:  # after a timeout the rule is an error: its other checks would hang too
         outcomes.append(run_check(adapter, check, profile=profile, seed=seed))

@@ -28,6 +28,8 @@ import faulthandler
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -37,8 +39,9 @@ from multiprocessing.connection import wait
 from cnnspec.adapters import AdapterError, load
 from cnnspec.reports.results import Results, RuleResult
 
-from . import probe, threads
+from . import inflight, probe, threads
 from .deviations import for_adapter
+from .failures import RuleFailure
 from .options import SHRINK_BUDGET_S
 from .registry import all_checks
 from .runner import (UsageError, adapter_info, check_names, check_profile, now, run_rule,
@@ -52,8 +55,10 @@ GRACE_S = 5.0  # past --timeout, before the watchdog kills a worker whose call n
 STDERR_TAIL = 1500  # characters of a dead worker's stderr quoted in its error row
 
 
-def _serve(connection, call_started, stderr_path, adapter_ref, device, settings):
-    """A worker's main loop: load the adapter, then run each rule id received until None."""
+def _serve(connection, call_started, stderr_path, adapter_ref, device, settings,
+           record_calls=None):
+    """A worker's main loop: load the adapter, then run each rule id received until None
+    (with `record_calls`, a file that each adapter call is written to before it is made)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     stderr = open(stderr_path, "w", buffering=1)
     os.dup2(stderr.fileno(), 2)
@@ -73,7 +78,7 @@ def _serve(connection, call_started, stderr_path, adapter_ref, device, settings)
     checks = all_checks()
     while (rule_id := connection.recv()) is not None:
         row = run_rule(adapter, adapter_ref, rule_id, checks[rule_id], deviations=deviations,
-                       **settings)
+                       record_calls=record_calls, **settings)
         connection.send(("row", asdict(row)))
 
 
@@ -90,16 +95,43 @@ class _Adapter:
     finished: float | None = None
 
 
+@dataclass
+class _Replay:
+    """A rule whose worker died: it runs again in a fresh worker that records each call before
+    making it, so that a second death names the call in flight (inflight.py)."""
+
+    share: _Adapter
+    rule_id: str
+    death: str  # how the first worker died
+    stderr: str  # the end of its stderr
+    record_path: str = ""
+
+    def __post_init__(self):
+        handle, self.record_path = tempfile.mkstemp(prefix="cnnspec-call-", suffix=".pickle")
+        os.close(handle)
+
+    def discard(self) -> None:
+        for path in (self.record_path, f"{self.record_path}.writing"):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
 class _Worker:
-    def __init__(self, context, share: _Adapter, device, settings, jobs: int):
-        self.share = share
+    def __init__(self, context, share: _Adapter, device, settings, jobs: int,
+                 replay: _Replay | None = None):
+        self.share, self.replay = share, replay
+        # the rules it takes: the adapter's pending ones, or the one rule it replays
+        self.queue = collections.deque([replay.rule_id]) if replay else share.pending
         self.call_started = context.Value("d", 0.0, lock=False)
         handle, self.stderr_path = tempfile.mkstemp(prefix="cnnspec-worker-", suffix=".log")
         os.close(handle)
         self.connection, child = context.Pipe()
         self.process = context.Process(
             target=_serve, daemon=True, name=f"cnnspec-{share.ref}",
-            args=(child, self.call_started, self.stderr_path, share.ref, device, settings))
+            args=(child, self.call_started, self.stderr_path, share.ref, device, settings,
+                  replay.record_path if replay else None))
         variables = threads.share(jobs)  # the child inherits the environment at its start
         saved = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
@@ -122,12 +154,12 @@ class _Worker:
 
     def give(self) -> bool:
         """Sends the adapter's next rule; False (and sends the stop) when none is left."""
-        if self.share.pending:
-            self.rule = self.share.pending.popleft()
+        if self.queue:
+            self.rule = self.queue.popleft()
             try:
                 self.connection.send(self.rule)
             except OSError:  # the worker is gone before it got the rule: it is not lost
-                self.share.pending.appendleft(self.rule)
+                self.queue.appendleft(self.rule)
                 self.rule = None
                 raise
             return True
@@ -186,6 +218,47 @@ def _lost_row(rule_id: str, message: str, replay: str, stderr: str) -> RuleResul
     return RuleResult(id=rule_id, status="error", message=message)
 
 
+def _crash_row(replay: _Replay, adapter_ref: str, second: str | None, in_process: str,
+               timeout: float | None) -> RuleResult:
+    """The row of a rule whose worker died: the death, and when its rerun (which records each
+    call) died too (`second`: how), the call in flight and a reproducer script, tried in a
+    fresh process."""
+    rule_id = replay.rule_id
+    call = inflight.read(replay.record_path) if second else None
+    if call is None:
+        how = ("a rerun in a fresh worker, recording each call, did not die: the crash depends "
+               "on more than this rule's calls" if second is None else
+               f"a rerun in a fresh worker ended too ({second.split(': ', 1)[-1]}) before any "
+               f"adapter call")
+        row = _lost_row(rule_id, f"{replay.death}; {how}; the adapter's other rules ran in a "
+                                 f"fresh worker", in_process, replay.stderr)
+        return row
+    failure = RuleFailure(rule_id, f"the adapter's worker died in {call.signature()}",
+                          calls=[call])
+    script = failure.reproducer(adapter_ref)
+    confirmed = _try_reproducer(script, timeout)
+    message = (f"{replay.death}, in the call {inflight.describe(call)} (a rerun in a fresh "
+               f"worker, recording its calls, ended there too: {second.split(': ', 1)[-1]}); "
+               f"{confirmed}; the adapter's other rules ran in a fresh worker")
+    row = _lost_row(rule_id, message, f"{in_process} (the same draws: it dies in this "
+                                      f"process too, e.g. under a debugger)", replay.stderr)
+    row.counterexample, row.reproducer = failure.counterexample(), script
+    return row
+
+
+def _try_reproducer(script: str, timeout: float | None) -> str:
+    """Runs the reproducer in a fresh Python process: what it did, in words."""
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                              timeout=(timeout or 60.0) + GRACE_S)
+    except subprocess.TimeoutExpired:
+        return "the reproducer below did not finish in a fresh process within --timeout"
+    if done.returncode < 0:
+        return f"the reproducer below kills a fresh process too: {_death(done.returncode)}"
+    return (f"the reproducer below, alone in a fresh process, ended with exit status "
+            f"{done.returncode}: the crash needs the calls before it")
+
+
 def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
             timeout: float | None = 60.0, seed: int | None = None, device: str | None = None,
             report=None, shrink_budget: float | None = SHRINK_BUDGET_S) -> dict[str, Results]:
@@ -199,6 +272,7 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
     context = multiprocessing.get_context("spawn")
     shares = [_Adapter(ref, collections.deque(rule_ids)) for ref in dict.fromkeys(adapter_refs)]
     workers: list[_Worker] = []
+    replays: list[_Replay] = []  # rules whose worker died, waiting for their rerun
     partial = False
 
     def replay(share, rule_id):
@@ -221,10 +295,17 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
         helpable = [s for s in waiting if len(s.pending) > 2 * running(s)]
         return max(helpable, key=lambda s: len(s.pending) / (running(s) + 1), default=None)
 
-    def lose(worker: _Worker, message: str):
-        """The worker is gone: its rule (if any) is an error row."""
+    def lose(worker: _Worker, message: str, died: bool = True):
+        """The worker is gone: its rule (if any) is an error row, after a rerun that records
+        its calls when the worker `died` (rather than being killed for a hang)."""
         share = worker.share
-        if worker.rule is not None:
+        if worker.replay is not None:
+            record(share, _crash_row(worker.replay, share.ref, message,
+                                     replay(share, worker.rule), timeout))
+            worker.replay.discard()
+        elif worker.rule is not None and died:
+            replays.append(_Replay(share, worker.rule, message, worker.stderr_tail()))
+        elif worker.rule is not None:
             record(share, _lost_row(worker.rule, f"{message}; the adapter's other rules ran in "
                                                  f"a fresh worker", replay(share, worker.rule),
                                     worker.stderr_tail()))
@@ -238,11 +319,14 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
 
     try:
         while True:
+            while len(workers) < max(jobs, 1) and replays:
+                rerun = replays.pop(0)
+                workers.append(_Worker(context, rerun.share, device, settings, jobs, rerun))
             while len(workers) < max(jobs, 1) and (share := next_share()) is not None:
                 if share.clock is None:
                     share.started, share.clock = now(), time.perf_counter()
                 workers.append(_Worker(context, share, device, settings, jobs))
-            if not workers:
+            if not workers and not replays:
                 break
             ready = wait([w.connection for w in workers] + [w.process.sentinel for w in workers],
                          timeout=0.25)
@@ -255,7 +339,11 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
                             if kind == "load_error":
                                 raise UsageError(payload)
                             if kind == "ready":
-                                share.info = payload
+                                share.info = share.info or payload
+                            elif worker.replay is not None:  # the rerun did not die
+                                record(share, _crash_row(worker.replay, share.ref, None,
+                                                         replay(share, worker.rule), timeout))
+                                worker.replay.discard()
                             else:
                                 record(share, RuleResult(**payload))
                             if not worker.give():
@@ -272,18 +360,25 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
                 if (not done and timeout and started
                         and time.time() - started > timeout + GRACE_S):
                     lose(worker, f"no result within --timeout={timeout}s: the call did not "
-                                 f"return to Python, so its worker was killed")
+                                 f"return to Python, so its worker was killed", died=False)
                     done = True
                 if done:
                     worker.close(kill=True)
                     workers.remove(worker)
-                    if not share.pending and running(share) == 0:
+                    if (not share.pending and running(share) == 0
+                            and not any(rerun.share is share for rerun in replays)):
                         share.finished = time.perf_counter()
     except KeyboardInterrupt:
         partial = True
     finally:
         for worker in workers:
             worker.close(kill=True)
+            if worker.replay is not None:
+                worker.replay.discard()
+        for rerun in replays:  # interrupted before their rerun
+            record(rerun.share, _lost_row(rerun.rule_id, rerun.death,
+                                          replay(rerun.share, rerun.rule_id), rerun.stderr))
+            rerun.discard()
 
     results = {}
     for share in shares:

@@ -179,11 +179,12 @@ def rows_of(path):
     return {r["id"]: r for r in json.loads(path.read_text())["rules"]}
 
 
-@pytest.mark.parametrize("name, rule, death", [
-    ("AbortingMaxPool", "pool.max_matches_reference", "SIGABRT (signal 6)"),
-    ("SegfaultingSoftmax", "softmax.overflow", "SIGSEGV (signal 11)"),
+@pytest.mark.parametrize("name, rule, death, op, signum", [
+    ("AbortingMaxPool", "pool.max_matches_reference", "SIGABRT (signal 6)", "max_pool", 6),
+    ("SegfaultingSoftmax", "softmax.overflow", "SIGSEGV (signal 11)", "softmax", 11),
 ])
-def test_an_adapter_that_kills_its_process_loses_only_that_rule(tmp_path, name, rule, death):
+def test_an_adapter_that_kills_its_process_loses_only_that_rule(tmp_path, name, rule, death,
+                                                                op, signum):
     path = tmp_path / "dead.json"
     shown = cli("--adapter", adapter(name), "--rule", "conv.output_size", "--rule", rule,
                 "--rule", "activation.relu6", "--json", str(path))
@@ -196,6 +197,16 @@ def test_an_adapter_that_kills_its_process_loses_only_that_rule(tmp_path, name, 
     assert f"--rule {rule} --jobs 0" in message  # the in-process replay
     assert "Fatal Python error" in message  # faulthandler's stack from the worker's stderr
     assert rows["conv.output_size"]["status"] == rows["activation.relu6"]["status"] == "pass"
+    # the call in flight, named with its arrays' dtypes and shapes, and a reproducer script
+    # that kills a fresh process with the same signal
+    assert re.search(rf"in the call {op}\(a0 float\d+ \(\d+(, \d+)*\), ", message), message
+    [call] = rows[rule]["counterexample"]["calls"]
+    assert call["op"] == op and call["arrays"][0]["shape"]
+    script = rows[rule]["reproducer"]
+    assert f"out0 = adapter.{op}(a0_0, " in script
+    replayed = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                              cwd=TESTS.parent, check=False)
+    assert replayed.returncode == -signum, replayed.stderr
 
 
 def test_a_call_hanging_where_the_alarm_cannot_reach_is_killed_by_the_watchdog(tmp_path):
