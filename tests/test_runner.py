@@ -525,3 +525,36 @@ def test_an_exact_comparison_reports_an_infinite_error_ratio_and_the_worst_slice
                                                   "expected": 0.0, "allowed": 0.0}
     grid, corner = _error_map(got, expected, np.zeros_like(expected))
     assert corner == [0, 1, 0, 0] and grid[1][0] == 1e6 and grid[0][0] == 0.0
+
+
+def test_an_error_row_counts_the_examples_checked_not_the_attempts_at_shrinking():
+    # every conv call raises: the first example that calls conv is the rule's last checked one
+    [row] = run(adapter("RaisingConv"), prefixes=["conv.output_size"]).rules
+    assert row.status == "error"
+    assert row.examples == 1 and row.declined == 0, (row.examples, row.declined)
+
+
+def test_the_shrink_budget_stops_shrinking_and_the_row_says_so():
+    mutant = adapter("NaiveSoftmax", "mutants.py")
+    [stopped] = run(mutant, prefixes=["softmax.simplex"], shrink_budget=1e-9).rules
+    [shrunk] = run(mutant, prefixes=["softmax.simplex"], shrink_budget=None).rules
+    assert stopped.status == shrunk.status == "fail"
+    assert any("shrinking stopped at its budget of 1e-09 s (--shrink-budget)" in note
+               for note in stopped.notes), stopped.notes
+    assert not any("shrinking stopped" in note for note in shrunk.notes)
+    # the same examples before the first failure, whatever the shrinking did after it
+    assert (stopped.examples, stopped.digest) == (shrunk.examples, shrunk.digest)
+    # unbounded, shrinking reaches a smaller counterexample than the one it stopped at
+    sizes = [sum(len(np.ravel(a["values"])) for c in row.counterexample["calls"]
+                 for a in c["arrays"] if a.get("values") is not None)
+             for row in (stopped, shrunk)]
+    assert sizes[1] <= sizes[0]
+
+
+def test_a_failing_run_prints_no_message_of_hypothesis(tmp_path):
+    shown = cli("--adapter", adapter("NaiveSoftmax", "mutants.py"), "--rule", "softmax",
+                "--jobs", "0", "--json", str(tmp_path / "out.json"))
+    assert shown.returncode == 1
+    assert "FAIL" in shown.stdout
+    for noise in ("Falsifying example", "Hypothesis", "PLEASE REPORT", "Trying example"):
+        assert noise not in shown.stdout + shown.stderr
