@@ -186,27 +186,44 @@ class Mismatch:
         return "\n".join(lines)
 
 
-def compare(got, expected, allowed, criterion: str, *, show: int = 5) -> Mismatch | None:
-    """None when `|got - expected| <= allowed` everywhere (NaN where expected is NaN, equal
-    infinities where expected is infinite); else the mismatch block."""
+def error_ratio(got, expected, allowed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per element, the error `|got - expected|`, its ratio to what the tolerance `allowed`,
+    and whether it is within (`ok`): the one definition the verdict and the report's error map
+    share.
+
+        ok    = both NaN  or  equal infinities  or  |got - expected| <= allowed
+        ratio = 0 where both are NaN or equal infinities, else |got - expected| / allowed,
+                inf where a NaN or an infinity comes where a number was due, or where nothing is
+                allowed (an exact comparison) and the two differ
+
+    Returns (diff, ratio, ok), float64 arrays of the shape of `expected` (diff is inf where a
+    NaN came where a number was due)."""
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     allowed = np.broadcast_to(np.asarray(allowed, dtype=np.float64), expected.shape)
-    both_nan = np.isnan(got) & np.isnan(expected)
-    same_inf = np.isinf(expected) & (got == expected)
-    with np.errstate(invalid="ignore", over="ignore"):
+    accepted = (np.isnan(got) & np.isnan(expected)) | (np.isinf(expected) & (got == expected))
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         diff = np.abs(got - expected)
         diff = np.where(np.isnan(diff), np.inf, diff)  # a NaN where a number was due
-        ok = both_nan | same_inf | (diff <= allowed)
+        ok = accepted | (diff <= allowed)
+        ratio = np.where(allowed > 0, diff / np.where(allowed > 0, allowed, 1.0),
+                         np.where(diff > 0, np.inf, 0.0))
+    return diff, np.where(accepted, 0.0, ratio), ok
+
+
+def compare(got, expected, allowed, criterion: str, *, show: int = 5) -> Mismatch | None:
+    """None when `|got - expected| <= allowed` everywhere (NaN where expected is NaN, equal
+    infinities where expected is infinite: `error_ratio`); else the mismatch block."""
+    got = np.asarray(got, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    allowed = np.broadcast_to(np.asarray(allowed, dtype=np.float64), expected.shape)
+    diff, ratio, ok = error_ratio(got, expected, allowed)
     if ok.all():
         return None
     bad = np.argwhere(~ok)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         finite = np.isfinite(diff) & ~ok
         rel = np.where(finite, diff / np.abs(expected), np.inf)
-        # an exact comparison (allowed 0) is exceeded infinitely by any difference
-        ratio = np.where(finite & (allowed > 0), diff / np.where(allowed > 0, allowed, 1.0),
-                         np.inf)
     pick = [tuple(int(i) for i in index) for index in bad[:show]]
     return Mismatch(
         criterion=criterion, total=int(expected.size), bad_indices=pick,

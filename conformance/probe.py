@@ -22,7 +22,8 @@ from cnnspec.adapters import OPS, capabilities
 
 from . import inflight
 from .digest import ExampleDigest
-from .failures import AdapterCrash, Call, CallTimedOut, RuleFailure, ShrinkingStopped, compare
+from .failures import (AdapterCrash, Call, CallTimedOut, RuleFailure, ShrinkingStopped, compare,
+                       error_ratio)
 from .options import SHRINK_BUDGET_S
 from .tolerance import Tolerance
 
@@ -111,16 +112,11 @@ def _alarm(signum, frame):
 
 
 def _error_map(got, expected, bound, side: int = 32) -> tuple[list, list]:
-    """|got - ref| / allowed on the 2-d slice of the output (its last two axes) that holds the
-    worst element, at most `side` x `side` around it, capped at 1e6 (NaN or inf errors, and
-    any error where nothing is allowed, show as the cap): for the report. Also the index of the
-    slice's first element."""
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        diff = np.abs(np.asarray(got, dtype=np.float64) - expected)
-        ratio = np.where(np.isnan(got) & np.isnan(expected), 0.0,
-                         diff / np.where(bound > 0, bound, np.finfo(np.float64).tiny))
-    ratio = np.nan_to_num(ratio, nan=1e6, posinf=1e6)
-    ratio = np.atleast_2d(ratio)
+    """`error_ratio`'s |got - ref| / allowed on the 2-d slice of the output (its last two axes)
+    that holds the worst element, at most `side` x `side` around it, capped at 1e6 (NaN or inf
+    errors, and any error where nothing is allowed, show as the cap): for the report. Also the
+    index of the slice's first element."""
+    ratio = np.atleast_2d(np.minimum(error_ratio(got, expected, bound)[1], 1e6))
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     rows = max(0, worst[-2] - side // 2)
     cols = max(0, worst[-1] - side // 2)

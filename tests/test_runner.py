@@ -527,6 +527,20 @@ def test_an_exact_comparison_reports_an_infinite_error_ratio_and_the_worst_slice
     assert corner == [0, 1, 0, 0] and grid[1][0] == 1e6 and grid[0][0] == 0.0
 
 
+def test_the_verdict_and_the_error_map_agree_on_which_elements_are_wrong():
+    """An accepted infinity (got inf where inf was due, nothing allowed) is not painted red:
+    the map's ratio is 0 there and 5 at the one element the verdict flags."""
+    from cnnspec.conformance.failures import compare
+    from cnnspec.conformance.probe import _error_map
+
+    got, expected = np.array([np.inf, 1.0, 2.0]), np.array([np.inf, 1.0, 2.5])
+    allowed = np.array([0.0, 0.0, 0.1])
+    mismatch = compare(got, expected, allowed, "mixed")
+    assert mismatch.bad_indices == [(2,)] and mismatch.max_ratio == pytest.approx(5.0)
+    grid, corner = _error_map(got, expected, allowed)
+    assert grid == [[0.0, 0.0, 5.0]] and corner == [0, 0]
+
+
 def test_an_error_row_counts_the_examples_checked_not_the_attempts_at_shrinking():
     # every conv call raises: the first example that calls conv is the rule's last checked one
     [row] = run(adapter("RaisingConv"), prefixes=["conv.output_size"]).rules
