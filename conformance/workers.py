@@ -37,7 +37,7 @@ from multiprocessing.connection import wait
 from cnnspec.adapters import AdapterError, load
 from cnnspec.reports.results import Results, RuleResult
 
-from . import probe, threads
+from . import probe, shards, threads
 from .deviations import for_adapter
 from .registry import all_checks
 from .runner import (UsageError, adapter_info, check_names, check_profile, now, run_rule,
@@ -187,16 +187,17 @@ def _lost_row(rule_id: str, message: str, replay: str, stderr: str) -> RuleResul
 
 def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
             timeout: float | None = 60.0, seed: int | None = None, device: str | None = None,
-            report=None) -> dict[str, Results]:
-    """Runs the suite on each adapter in worker processes; `report(adapter_ref, row)` sees each
-    row as it comes. {adapter_ref: Results} in the order of `adapter_refs` (after Ctrl-C, only
-    the adapters that started), rows in catalogue order."""
+            report=None, shard: shards.Shard | None = None) -> dict[str, Results]:
+    """Runs the suite (or one `shard` of it) on each adapter in worker processes;
+    `report(adapter_ref, row)` sees each row as it comes. {adapter_ref: Results} in the order
+    of `adapter_refs` (after Ctrl-C, only the adapters that started), rows in catalogue order."""
     check_profile(profile)
     check_names(adapter_refs)
     rule_ids = select_rules(prefixes)
     settings = dict(profile=profile, seed=seed, timeout=timeout)
     context = multiprocessing.get_context("spawn")
-    shares = [_Adapter(ref, collections.deque(rule_ids)) for ref in dict.fromkeys(adapter_refs)]
+    shares = [_Adapter(ref, collections.deque(shards.select(rule_ids, shard, ref)))
+              for ref in dict.fromkeys(adapter_refs)]
     workers: list[_Worker] = []
     partial = False
 
@@ -293,7 +294,8 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
         end = share.finished or time.perf_counter()
         suite = suite_info(share.ref, profile=profile, seed=seed, device=device,
                            started=share.started, duration_s=end - share.clock,
-                           partial=partial or bool(share.pending), jobs=jobs)
+                           partial=partial or bool(share.pending), jobs=jobs,
+                           shard=shards.record(rule_ids, shard, share.ref))
         rows = [share.rows[rule_id] for rule_id in rule_ids if rule_id in share.rows]
         results[share.ref] = Results(adapter=info, suite=suite, rules=rows)
     return results

@@ -1,4 +1,4 @@
-"""The results model (schema `cnnspec.results/2`): plain data, written as JSON, rendered later.
+"""The results model (schema `cnnspec.results/3`): plain data, written as JSON, rendered later.
 
 One `Results` per adapter run: the adapter, the suite run, and one `RuleResult` per rule id.
 `status` is pass, fail, deviation (failed as an expectations entry says), unsupported (the
@@ -8,7 +8,9 @@ The file is strict JSON (RFC 8259 has no NaN or Infinity): a non-finite number a
 such as the `max_error` of an implementation that returned NaN, is written as the string
 "nan", "inf" or "-inf", and read back as a float. Version 2 differs from version 1 in that
 encoding and in `declined` (the draws an adapter declined; `examples` counts the checked ones),
-so files of version 1 are read too.
+so files of version 1 are read too. Version 3 adds `suite.shard`, the shard of a run that
+`cnnspec run --shard K/N` split (cnnspec.reports.merge merges the shards); files of versions 1
+and 2, which have none, are read as whole runs.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-SCHEMA = "cnnspec.results/2"
-READABLE = ("cnnspec.results/1", SCHEMA)
+SCHEMA = "cnnspec.results/3"
+READABLE = ("cnnspec.results/1", "cnnspec.results/2", SCHEMA)
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 STATUSES = ("pass", "fail", "deviation", "unsupported", "error")
 PASSING = ("pass", "deviation", "unsupported")
@@ -160,7 +162,11 @@ def load(path) -> Results:
     adapter = _require(data, "$", "adapter", dict, where)
     for key in ("name", "framework", "version", "device"):
         _require(adapter, "$.adapter", key, str, where)
-    _require(data, "$", "suite", dict, where)
+    suite = _require(data, "$", "suite", dict, where)
+    if "shard" in suite:
+        for key, kind in (("index", int), ("count", int), ("rules", list), ("selected", int),
+                          ("selection", str)):
+            _require(suite["shard"], "$.suite.shard", key, kind, where)
     rules = _require(data, "$", "rules", list, where)
     for index, rule in enumerate(rules):
         at = f"$.rules[{index}]"
