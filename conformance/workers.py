@@ -40,7 +40,7 @@ from cnnspec.reports.results import Results, RuleResult
 from . import probe, shards, threads
 from .deviations import for_adapter
 from .registry import all_checks
-from .runner import (UsageError, adapter_info, check_names, check_profile, now, run_rule,
+from .runner import (UsageError, adapter_info, check_names, check_profile, now, run, run_rule,
                      select_rules, suite_info)
 
 # Seconds per rule of each built-in adapter on the ci profile (benchmarks/suite_speed.py, 2-core
@@ -198,6 +198,7 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
     context = multiprocessing.get_context("spawn")
     shares = [_Adapter(ref, collections.deque(shards.select(rule_ids, shard, ref)))
               for ref in dict.fromkeys(adapter_refs)]
+    empty = {share.ref for share in shares if not share.pending}  # shards with no rule
     workers: list[_Worker] = []
     partial = False
 
@@ -288,7 +289,10 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
     results = {}
     for share in shares:
         if share.info is None and not share.rows:
-            continue  # never started (an interrupted run)
+            if share.ref in empty and not partial:  # no rule to run: its results, in here
+                results[share.ref] = run(share.ref, profile=profile, prefixes=prefixes,
+                                         timeout=timeout, seed=seed, device=device, shard=shard)
+            continue  # else never started (an interrupted run)
         info = share.info or {"name": share.ref, "framework": share.ref, "version": "unknown",
                               "device": device or "cpu"}
         end = share.finished or time.perf_counter()

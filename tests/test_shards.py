@@ -185,3 +185,15 @@ def test_files_of_schema_2_are_read_as_whole_runs(runs, tmp_path):
     (tmp_path / "old.json").write_text(json.dumps(data))
     shown = cli("gate", "--baseline", "old.json", str(runs / "whole.json"), cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
+
+
+def test_an_empty_shard_writes_whole_results_and_completes_the_merge(tmp_path):
+    for k in (1, 2):
+        shown = cli("run", "--adapter", "numpy", "--rule", "activation.relu6", "--jobs", "1",
+                    "--shard", f"{k}/2", "--json", f"{k}.json", cwd=tmp_path)
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+    empty = load(tmp_path / "2.json")
+    assert empty.rules == [] and "partial" not in empty.suite
+    assert empty.adapter == load(tmp_path / "1.json").adapter  # loaded, not "unknown"
+    [merged] = merge([load(tmp_path / "1.json"), empty], ["1.json", "2.json"])
+    assert merged.missing == [] and [r.id for r in merged.results.rules] == ["activation.relu6"]
