@@ -346,9 +346,8 @@ def _matrix(given, command: str):
 
 def _gate(args) -> int:
     from cnnspec.reports import gate
-    from cnnspec.reports.results import ResultsError
-
     from cnnspec.reports.merge import missing_text
+    from cnnspec.reports.results import ResultsError
 
     baseline = _load_all(_results_paths([args.baseline]))
     current = _load_all(_results_paths(args.results))
