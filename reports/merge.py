@@ -7,7 +7,9 @@ ids). The files of one adapter merge when they are shards of one run: the same N
 profile, seed and adapter (name, version, device, ...), no rule in two files and no K twice;
 anything else is a ResultsError (one line, exit 2). A shard that is not among the files is
 missing: the merged results say which (`suite.shards`), the report still renders the rows
-there are, and the gate counts a missing shard as worse (cnnspec.reports.gate).
+there are, and `cnnspec gate` counts a missing shard as worse. A merge's `suite` is its first
+shard's, with the earliest `started`, the shards' summed `duration_s` (machine time, not the
+wall time of the matrix) and `shards` (count, given, missing, selected) in place of `shard`.
 """
 
 from __future__ import annotations
