@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cnnspec import UsageError, __version__
 from cnnspec.conformance.options import timeout_seconds
-from cnnspec.conformance.shards import shard_option
+from cnnspec.conformance import shards
 
 
 def _rules(args) -> int:
@@ -207,6 +207,7 @@ def _run_suite(args, ctrl_c: _CtrlC) -> int:
         reported[ref].append(row)
         _print_row(row, ref if several else None)
 
+    planned = {}  # the shard of each adapter, once known
     collected, settings = {}, dict(profile=args.profile, prefixes=args.rule or (),
                                    timeout=args.timeout, seed=args.seed, device=args.device,
                                    shard=args.shard)
@@ -225,6 +226,11 @@ def _run_suite(args, ctrl_c: _CtrlC) -> int:
         settings["seed"] = seed_for(args.profile, args.seed)
         check_invocation(refs, profile=args.profile, prefixes=settings["prefixes"],
                          device=args.device)
+        if args.shard:  # for the results of a run cut short (the runner records its own)
+            from cnnspec.conformance.runner import select_rules
+
+            planned = {ref: shards.record(select_rules(settings["prefixes"]), args.shard, ref)
+                       for ref in refs}
         print(f"cnnspec {__version__}: {'adapters' if several else 'adapter'} "
               f"{', '.join(refs)}, profile {args.profile}, "
               + (f"shard {args.shard}, " if args.shard else "")
@@ -242,9 +248,9 @@ def _run_suite(args, ctrl_c: _CtrlC) -> int:
     ctrl_c.hold()  # writing the results is not interrupted
     from cnnspec.conformance.runner import unfinished
 
-    collected = {ref: collected.get(ref) or unfinished(
-                     ref, reported[ref], profile=args.profile, seed=settings["seed"],
-                     device=args.device, prefixes=settings["prefixes"], shard=args.shard)
+    collected = {ref: collected.get(ref) or unfinished(ref, reported[ref], profile=args.profile,
+                                                       seed=settings["seed"], device=args.device,
+                                                       shard=planned.get(ref))
                  for ref in refs}
     return _finish(args, collected, json_paths)
 
@@ -427,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=_jobs, default=min(os.cpu_count() or 1, 4), metavar="N",
                      help="worker processes (default: the CPUs, at most 4); a crash or a hang "
                           "in C code then loses one rule only; 0 runs in this process")
-    run.add_argument("--shard", type=shard_option, metavar="K/N",
+    run.add_argument("--shard", type=shards.shard_option, metavar="K/N",
                      help="run shard K of N: the selected rules split over N jobs (a CI "
                           "matrix), balanced by their recorded cost; report, diff and gate "
                           "merge the shards' results")

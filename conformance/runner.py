@@ -253,15 +253,15 @@ def seed_for(profile: str, seed: int | None) -> int | None:
     return seed
 
 
-def unfinished(adapter_ref: str, rows, *, profile: str, seed, device, prefixes=(),
-               shard: shards.Shard | None = None) -> Results:
+def unfinished(adapter_ref: str, rows, *, profile: str, seed, device,
+               shard: dict | None = None) -> Results:
     """The results of an adapter whose run was cut short (Ctrl-C) before the runner gathered
-    them: the rows that came back, marked partial, the adapter named by its reference."""
+    them: the rows that came back, marked partial, the adapter named by its reference (and
+    the `shards.record` of its shard, when the run got as far as planning it)."""
     info = {"name": adapter_ref, "framework": adapter_ref, "version": "unknown",
             "device": device or "cpu"}
     suite = suite_info(adapter_ref, profile=profile, seed=seed, device=device, started=now(),
-                       duration_s=0.0, partial=True,
-                       shard=shards.record(select_rules(prefixes), shard, adapter_ref))
+                       duration_s=0.0, partial=True, shard=shard)
     return Results(adapter=info, suite=suite, rules=list(rows))
 
 
