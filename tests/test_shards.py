@@ -3,8 +3,12 @@
 import copy
 import dataclasses
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -197,3 +201,30 @@ def test_an_empty_shard_writes_whole_results_and_completes_the_merge(tmp_path):
     assert empty.adapter == load(tmp_path / "1.json").adapter  # loaded, not "unknown"
     [merged] = merge([load(tmp_path / "1.json"), empty], ["1.json", "2.json"])
     assert merged.missing == [] and [r.id for r in merged.results.rules] == ["activation.relu6"]
+
+
+def test_a_shard_cut_short_keeps_its_shard_marked_partial(tmp_path):
+    """Ctrl-C while shard 1/1's second rule hangs: the file names the shard and its plan, and
+    merges (the rule not run shows as missing)."""
+    path = tmp_path / "cut.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cnnspec", "run", "--adapter",
+         f"{Path(__file__).parent / 'misbehaving.py'}:HangingSigmoid", "--rule",
+         "softmax.overflow", "--rule", "sigmoid.stability", "--shard", "1/1", "--jobs", "1",
+         "--json", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), start_new_session=True)
+    try:
+        for line in process.stdout:  # softmax.overflow's row, then sigmoid hangs for 30 s
+            if "softmax.overflow" in line:
+                break
+        time.sleep(1.0)
+        os.killpg(process.pid, signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    cut = load(path)
+    assert process.returncode == 1 and cut.suite["partial"] is True
+    assert cut.suite["shard"]["rules"] == ["softmax.overflow", "sigmoid.stability"]
+    [merged] = merge([cut], [str(path)])
+    assert merged.missing == [] and [r.id for r in merged.results.rules] == ["softmax.overflow"]
