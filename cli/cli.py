@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from cnnspec import UsageError, __version__
+from cnnspec.conformance import shards
 from cnnspec.conformance.options import SHRINK_BUDGET_S, shrink_budget_seconds, timeout_seconds
 
 
@@ -206,9 +207,10 @@ def _run_suite(args, ctrl_c: _CtrlC) -> int:
         reported[ref].append(row)
         _print_row(row, ref if several else None)
 
+    planned = {}  # the shard of each adapter, once known
     collected, settings = {}, dict(profile=args.profile, prefixes=args.rule or (),
                                    timeout=args.timeout, seed=args.seed, device=args.device,
-                                   shrink_budget=args.shrink_budget)
+                                   shrink_budget=args.shrink_budget, shard=args.shard)
     try:
         for path in dict.fromkeys([args.json, *json_paths.values()] if args.json else []):
             _check_output(path, "--json", "results.json")
@@ -224,8 +226,14 @@ def _run_suite(args, ctrl_c: _CtrlC) -> int:
         settings["seed"] = seed_for(args.profile, args.seed)
         check_invocation(refs, profile=args.profile, prefixes=settings["prefixes"],
                          device=args.device)
+        if args.shard:  # for the results of a run cut short (the runner records its own)
+            from cnnspec.conformance.runner import select_rules
+
+            planned = {ref: shards.record(select_rules(settings["prefixes"]), args.shard, ref)
+                       for ref in refs}
         print(f"cnnspec {__version__}: {'adapters' if several else 'adapter'} "
               f"{', '.join(refs)}, profile {args.profile}, "
+              + (f"shard {args.shard}, " if args.shard else "")
               + (plural(args.jobs, "worker process", "worker processes") if args.jobs
                  else "in this process"), flush=True)
         if args.jobs:
@@ -241,7 +249,8 @@ def _run_suite(args, ctrl_c: _CtrlC) -> int:
     from cnnspec.conformance.runner import unfinished
 
     collected = {ref: collected.get(ref) or unfinished(ref, reported[ref], profile=args.profile,
-                                                       seed=settings["seed"], device=args.device)
+                                                       seed=settings["seed"], device=args.device,
+                                                       shard=planned.get(ref))
                  for ref in refs}
     return _finish(args, collected, json_paths)
 
@@ -254,7 +263,8 @@ def _finish(args, collected: dict, json_paths: dict) -> int:
         summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no rule run"
         print(f"\n{results.adapter['name']} {results.adapter['version']} "
               f"({results.adapter['device']}): {summary} in {results.suite['duration_s']:.1f} s")
-        print(f"replay: {results.suite['replay']}" + "".join(f" --rule {r}" for r in args.rule or ()))
+        print(f"replay: {results.suite['replay']}" + "".join(f" --rule {r}" for r in args.rule or ())
+              + (f" --shard {args.shard}" if args.shard else ""))
         if ref in json_paths:
             print(f"results: {results.write(json_paths[ref])}")
         worst = max(worst, 0 if results.ok else 1)
@@ -282,12 +292,24 @@ def _results_paths(paths) -> list:
 
 
 def _load_all(paths):
+    """The results of each adapter in the files `paths`, the shards of a sharded run merged
+    (cnnspec.reports.merge): [Merged]; a UsageError for an unreadable file or an overlap."""
+    from cnnspec.reports.merge import merge
     from cnnspec.reports.results import ResultsError, load
 
     try:
-        return [load(path) for path in paths]
+        return merge([load(path) for path in paths], [str(path) for path in paths])
     except ResultsError as error:
         raise UsageError(str(error)) from None
+
+
+def _warn_missing_shards(command: str, merged) -> None:
+    from cnnspec.reports.merge import missing_text
+
+    for each in merged:
+        if each.missing:
+            print(f"cnnspec {command}: {missing_text(each)}: its rules show as missing",
+                  file=sys.stderr)
 
 
 def _report(args) -> int:
@@ -296,7 +318,7 @@ def _report(args) -> int:
     _check_output(args.html, "--html", "report.html")
     if html.missing():
         raise UsageError(f"--html: {html.missing()}")
-    built = _matrix(args.results)
+    built = _matrix(args.results, "report")
     path = html.write(built, args.html)
     rules = sum(len(rows) for _, rows in built.sections)
     print(f"report: {path} ({plural(len(built.results), 'adapter')}, {plural(rules, 'rule')})")
@@ -306,7 +328,7 @@ def _report(args) -> int:
 def _diff(args) -> int:
     from cnnspec.reports import differences
 
-    built = _matrix(args.results)
+    built = _matrix(args.results, "diff")
     if len(built.results) < 2:
         raise UsageError(f"diff compares adapters: give the results of two or more "
                          f"(got {plural(len(built.results), 'adapter')})")
@@ -314,34 +336,44 @@ def _diff(args) -> int:
     return 0
 
 
-def _matrix(given):
-    """The matrix of the results files (or folders of them) given; a UsageError if one adapter
-    appears twice."""
+def _matrix(given, command: str):
+    """The matrix of the results files (or folders of them) given, shards merged; a UsageError
+    if one adapter appears twice or shards overlap; a line on stderr per missing shard."""
     from cnnspec.reports import matrix
     from cnnspec.reports.results import ResultsError
 
-    paths = _results_paths(given)
+    merged = _load_all(_results_paths(given))
+    _warn_missing_shards(command, merged)
     try:
-        return matrix.build(_load_all(paths), [str(p) for p in paths])
+        return matrix.build([m.results for m in merged], [m.source for m in merged])
     except ResultsError as error:
         raise UsageError(str(error)) from None
 
 
 def _gate(args) -> int:
     from cnnspec.reports import gate
+    from cnnspec.reports.merge import missing_text
     from cnnspec.reports.results import ResultsError
 
     baseline = _load_all(_results_paths([args.baseline]))
     current = _load_all(_results_paths(args.results))
+    incomplete = next((m for m in baseline if m.missing), None)
+    if incomplete:
+        raise UsageError(f"--baseline: {missing_text(incomplete)}; give every shard of the "
+                         f"baseline's run")
     try:
-        changes = gate.compare(baseline, current)
+        changes = gate.compare([m.results for m in baseline], [m.results for m in current])
     except ResultsError as error:
         raise UsageError(str(error)) from None
     print(gate.table(changes))
     worse = [c for c in changes if c.worse]
+    missing = [m for m in current if m.missing]  # worse even where the baseline lacks the rules
+    for each in missing:
+        print(f"WORSE    {missing_text(each)}: a missing shard fails the gate")
     print(f"{len(worse)} worse, {sum(c.better for c in changes)} better, "
-          f"{len(changes)} changed in all")
-    return 1 if worse else 0
+          f"{len(changes)} changed in all"
+          + (f"; {plural(len(missing), 'adapter')} with missing shards" if missing else ""))
+    return 1 if worse or missing else 0
 
 
 def _jobs(text: str) -> int:
@@ -406,6 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=_jobs, default=min(os.cpu_count() or 1, 4), metavar="N",
                      help="worker processes (default: the CPUs, at most 4); a crash or a hang "
                           "in C code then loses one rule only; 0 runs in this process")
+    run.add_argument("--shard", type=shards.shard_option, metavar="K/N",
+                     help="run shard K of N: the selected rules split over N jobs (a CI "
+                          "matrix), balanced by their recorded cost; report, diff and gate "
+                          "merge the shards' results")
     run.add_argument("--device", metavar="DEVICE",
                      help="device for the adapter, e.g. cuda:0 (torch, jax); default cpu")
     run.set_defaults(handler=_run)

@@ -24,7 +24,7 @@ from cnnspec.adapters.registry import check as check_adapter
 from cnnspec.reports.results import Results, RuleResult
 from cnnspec.spec import RULES, closest_ids
 
-from . import probe, region
+from . import probe, region, shards
 from .deviations import builtin_deviations, for_adapter
 from .failures import AdapterCrash, CallTimedOut, RuleFailure, ShrinkingStopped, reproducer
 from .options import SHRINK_BUDGET_S
@@ -250,8 +250,9 @@ def machine_info() -> dict:
 
 
 def suite_info(adapter_ref: str, *, profile: str, seed, device, started, duration_s: float,
-               partial: bool, jobs: int = 0) -> dict:
-    """The `suite` object of the results, with the command line that replays the run."""
+               partial: bool, jobs: int = 0, shard: dict | None = None) -> dict:
+    """The `suite` object of the results, with the command line that replays the run (and the
+    shard, `shards.record`, of a sharded run)."""
     replay = f"cnnspec run --adapter {adapter_ref} --profile {profile}" + (
         f" --seed {seed}" if seed is not None else "") + (
         f" --device {device}" if device is not None else "")
@@ -262,6 +263,8 @@ def suite_info(adapter_ref: str, *, profile: str, seed, device, started, duratio
              "machine": machine_info(), "tolerance": TABLE}
     if partial:
         suite["partial"] = True
+    if shard is not None:
+        suite["shard"] = shard
     return suite
 
 
@@ -273,13 +276,15 @@ def seed_for(profile: str, seed: int | None) -> int | None:
     return seed
 
 
-def unfinished(adapter_ref: str, rows, *, profile: str, seed, device) -> Results:
+def unfinished(adapter_ref: str, rows, *, profile: str, seed, device,
+               shard: dict | None = None) -> Results:
     """The results of an adapter whose run was cut short (Ctrl-C) before the runner gathered
-    them: the rows that came back, marked partial, the adapter named by its reference."""
+    them: the rows that came back, marked partial, the adapter named by its reference (and
+    the `shards.record` of its shard, when the run got as far as planning it)."""
     info = {"name": adapter_ref, "framework": adapter_ref, "version": "unknown",
             "device": device or "cpu"}
     suite = suite_info(adapter_ref, profile=profile, seed=seed, device=device, started=now(),
-                       duration_s=0.0, partial=True)
+                       duration_s=0.0, partial=True, shard=shard)
     return Results(adapter=info, suite=suite, rules=list(rows))
 
 
@@ -289,12 +294,14 @@ def now() -> datetime.datetime:
 
 def run(adapter_ref: str, *, profile: str = "ci", prefixes=(), timeout: float | None = 60.0,
         seed: int | None = None, report=None, adapter=None, device: str | None = None,
-        shrink_budget: float | None = SHRINK_BUDGET_S) -> Results:
-    """Runs the suite on the adapter named `adapter_ref` in this process; `report(result)` sees
-    each row. (`workers.run_all` runs adapters in worker processes.)"""
+        shrink_budget: float | None = SHRINK_BUDGET_S,
+        shard: shards.Shard | None = None) -> Results:
+    """Runs the suite (or one `shard` of it) on the adapter named `adapter_ref` in this process;
+    `report(result)` sees each row. (`workers.run_all` runs adapters in worker processes.)"""
     check_profile(profile)
     adapter = load(adapter_ref, device) if adapter is None else adapter
-    rule_ids = select_rules(prefixes)
+    selected = select_rules(prefixes)
+    rule_ids = shards.select(selected, shard, adapter_ref)
     checks = all_checks()
     deviations = for_adapter(adapter)
     started, clock = now(), time.perf_counter()
@@ -310,5 +317,6 @@ def run(adapter_ref: str, *, profile: str = "ci", prefixes=(), timeout: float | 
     except KeyboardInterrupt:
         partial = True
     suite = suite_info(adapter_ref, profile=profile, seed=seed, device=device, started=started,
-                       duration_s=time.perf_counter() - clock, partial=partial)
+                       duration_s=time.perf_counter() - clock, partial=partial,
+                       shard=shards.record(selected, shard, adapter_ref))
     return Results(adapter=adapter_info(adapter), suite=suite, rules=rows)

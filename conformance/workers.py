@@ -39,12 +39,12 @@ from multiprocessing.connection import wait
 from cnnspec.adapters import AdapterError, load
 from cnnspec.reports.results import Results, RuleResult
 
-from . import inflight, probe, threads
+from . import inflight, probe, shards, threads
 from .deviations import for_adapter
 from .failures import RuleFailure
 from .options import SHRINK_BUDGET_S
 from .registry import all_checks
-from .runner import (UsageError, adapter_info, check_names, check_profile, now, run_rule,
+from .runner import (UsageError, adapter_info, check_names, check_profile, now, run, run_rule,
                      select_rules, suite_info)
 
 # Seconds per rule of each built-in adapter on the ci profile (benchmarks/suite_speed.py, 2-core
@@ -261,16 +261,19 @@ def _try_reproducer(script: str, timeout: float | None) -> str:
 
 def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
             timeout: float | None = 60.0, seed: int | None = None, device: str | None = None,
-            report=None, shrink_budget: float | None = SHRINK_BUDGET_S) -> dict[str, Results]:
-    """Runs the suite on each adapter in worker processes; `report(adapter_ref, row)` sees each
-    row as it comes. {adapter_ref: Results} in the order of `adapter_refs` (after Ctrl-C, only
-    the adapters that started), rows in catalogue order."""
+            report=None, shrink_budget: float | None = SHRINK_BUDGET_S,
+            shard: shards.Shard | None = None) -> dict[str, Results]:
+    """Runs the suite (or one `shard` of it) on each adapter in worker processes;
+    `report(adapter_ref, row)` sees each row as it comes. {adapter_ref: Results} in the order
+    of `adapter_refs` (after Ctrl-C, only the adapters that started), rows in catalogue order."""
     check_profile(profile)
     check_names(adapter_refs)
     rule_ids = select_rules(prefixes)
     settings = dict(profile=profile, seed=seed, timeout=timeout, shrink_budget=shrink_budget)
     context = multiprocessing.get_context("spawn")
-    shares = [_Adapter(ref, collections.deque(rule_ids)) for ref in dict.fromkeys(adapter_refs)]
+    shares = [_Adapter(ref, collections.deque(shards.select(rule_ids, shard, ref)))
+              for ref in dict.fromkeys(adapter_refs)]
+    empty = {share.ref for share in shares if not share.pending}  # shards with no rule
     workers: list[_Worker] = []
     replays: list[_Replay] = []  # rules whose worker died, waiting for their rerun
     partial = False
@@ -383,13 +386,18 @@ def run_all(adapter_refs, *, jobs: int = 1, profile: str = "ci", prefixes=(),
     results = {}
     for share in shares:
         if share.info is None and not share.rows:
-            continue  # never started (an interrupted run)
+            if share.ref in empty and not partial:  # no rule to run: its results, in here
+                results[share.ref] = run(share.ref, profile=profile, prefixes=prefixes,
+                                         timeout=timeout, seed=seed, device=device, shard=shard,
+                                         shrink_budget=shrink_budget)
+            continue  # else never started (an interrupted run)
         info = share.info or {"name": share.ref, "framework": share.ref, "version": "unknown",
                               "device": device or "cpu"}
         end = share.finished or time.perf_counter()
         suite = suite_info(share.ref, profile=profile, seed=seed, device=device,
                            started=share.started, duration_s=end - share.clock,
-                           partial=partial or bool(share.pending), jobs=jobs)
+                           partial=partial or bool(share.pending), jobs=jobs,
+                           shard=shards.record(rule_ids, shard, share.ref))
         rows = [share.rows[rule_id] for rule_id in rule_ids if rule_id in share.rows]
         results[share.ref] = Results(adapter=info, suite=suite, rules=rows)
     return results

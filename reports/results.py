@@ -9,7 +9,9 @@ such as the `max_error` of an implementation that returned NaN, is written as th
 "nan", "inf" or "-inf", and read back as a float. Version 2 differs from version 1 in that
 encoding and in `declined` (the draws an adapter declined; `examples` counts the checked ones),
 so files of version 1 are read too. Version 3 adds each row's `digest` of the examples it
-checked (files of version 2 have none).
+checked and `suite.shard`, the shard of a run that `cnnspec run --shard K/N` split
+(cnnspec.reports.merge merges the shards); files of versions 1 and 2, which have neither, are
+read as whole runs.
 """
 
 from __future__ import annotations
@@ -162,7 +164,11 @@ def load(path) -> Results:
     adapter = _require(data, "$", "adapter", dict, where)
     for key in ("name", "framework", "version", "device"):
         _require(adapter, "$.adapter", key, str, where)
-    _require(data, "$", "suite", dict, where)
+    suite = _require(data, "$", "suite", dict, where)
+    if "shard" in suite:
+        for key, kind in (("index", int), ("count", int), ("rules", list), ("selected", int),
+                          ("selection", str)):
+            _require(suite["shard"], "$.suite.shard", key, kind, where)
     rules = _require(data, "$", "rules", list, where)
     for index, rule in enumerate(rules):
         at = f"$.rules[{index}]"

@@ -6,7 +6,8 @@ the pytest route) to keep it short, so that file names, options and the order of
 agree (a gate that reads a file no run wrote fails here). Commands that install or run for
 minutes (pip, the project's own tests, tox) are checked by CI itself. The `cnnspec` commands
 of the YAML blocks (a downstream workflow, with its own adapter) are parsed by cnnspec's
-argument parser. The first bash block is README's quick start, which CI runs whole."""
+argument parser, a matrix's `${{ matrix.NAME }}` standing for the first value of NAME. The first
+bash block is README's quick start, which CI runs whole."""
 
 import re
 import shlex
@@ -64,10 +65,18 @@ def test_the_bash_blocks_run_as_written(path, tmp_path):
     assert ran or not blocks(path, "bash")
 
 
+def first_value(block: str, name: str) -> str:
+    """The first value of a workflow's `matrix:` entry `name: [a, b, ...]`."""
+    found = re.search(rf"^\s+{name}:\s*\[\s*([^,\]]+)", block, flags=re.M)
+    assert found, f"no matrix entry {name!r} in a YAML block"
+    return found.group(1).strip().strip("'\"")
+
+
 @pytest.mark.parametrize("path", DOCS, ids=[p.name for p in DOCS])
 def test_the_cnnspec_commands_of_yaml_blocks_parse(path):
     for block in blocks(path, "yaml"):
         text = re.sub(r"\n\s+(?=--)", " ", block)  # YAML's folded `run: >` lines
+        text = re.sub(r"\$\{\{ matrix\.(\w+) \}\}", lambda m, b=block: first_value(b, m.group(1)), text)
         for match in re.finditer(r"\b(cnnspec (?:run|report|gate|rules|explain)\b[^\n|]*)", text):
             words = shlex.split(match.group(1).split(" #")[0].replace("|| true", ""))
             try:
