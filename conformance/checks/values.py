@@ -18,7 +18,7 @@ from ..strategies import (adaptive_calls, as_dtype, conv_cases, conv_transpose_c
                           seeds, shuffle_calls, spatial_ranks, upsample_calls, values,
                           with_cotangent)
 from ..tolerance import policy
-from .geometry import ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD
+from .geometry import ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD, VALID_TRANSPOSE_KERNEL_BELOW_STRIDE
 
 
 @st.composite
@@ -288,7 +288,8 @@ def _swap_io(w, groups):
             .reshape((groups * group_out, c_in // groups) + kernel))
 
 
-@check("conv_transpose.zero_insert_flip", case=conv_transpose_cases(bias=False))
+@check("conv_transpose.zero_insert_flip", case=conv_transpose_cases(bias=False),
+       examples=[{"case": VALID_TRANSPOSE_KERNEL_BELOW_STRIDE}])
 def transposed_conv_is_zero_insertion_flip_and_conv(op, case):
     """The steps: stretch, pad d*(k-1)-p (plus a at the end), flip, unit-stride conv.
     A transposed conv that skips the flip (JAX's conv_transpose without transpose_kernel) fails."""
