@@ -123,6 +123,9 @@ class Probe:
         self._outputs: list[tuple[np.ndarray, Call]] = []  # what each call returned
         self.state = state(rule_id)
         self.state.examples += 1
+        begin = getattr(adapter, "begin_example", None)  # a recipes adapter counts per example
+        if begin is not None:
+            begin()
 
     # calls -----------------------------------------------------------------------------
 

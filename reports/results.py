@@ -1,4 +1,4 @@
-"""The results model (schema `cnnspec.results/2`): plain data, written as JSON, rendered later.
+"""The results model (schema `cnnspec.results/3`): plain data, written as JSON, rendered later.
 
 One `Results` per adapter run: the adapter, the suite run, and one `RuleResult` per rule id.
 `status` is pass, fail, deviation (failed as an expectations entry says), unsupported (the
@@ -8,7 +8,8 @@ The file is strict JSON (RFC 8259 has no NaN or Infinity): a non-finite number a
 such as the `max_error` of an implementation that returned NaN, is written as the string
 "nan", "inf" or "-inf", and read back as a float. Version 2 differs from version 1 in that
 encoding and in `declined` (the draws an adapter declined; `examples` counts the checked ones),
-so files of version 1 are read too.
+so files of version 1 are read too. Version 3 adds a rule row's `recipes` (which recipes a
+`NAME+recipes` adapter ran, on how many examples); files of versions 1 and 2 read with none.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-SCHEMA = "cnnspec.results/2"
-READABLE = ("cnnspec.results/1", SCHEMA)
+SCHEMA = "cnnspec.results/3"
+READABLE = ("cnnspec.results/1", "cnnspec.results/2", SCHEMA)
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 STATUSES = ("pass", "fail", "deviation", "unsupported", "error")
 PASSING = ("pass", "deviation", "unsupported")
@@ -67,6 +68,7 @@ class RuleResult:
     notes: list = field(default_factory=list)
     duration_s: float | None = None  # wall time of the rule's checks
     adapter_s: float | None = None  # of which inside the adapter's calls
+    recipes: dict | None = None  # NAME+recipes: {recipe import path: examples it ran on}
 
 
 @dataclass
@@ -155,7 +157,7 @@ def load(path) -> Results:
     found = data.get("schema") if isinstance(data, dict) else None
     if found not in READABLE:
         raise ResultsError(f"{where}: $.schema is {found!r}, but this cnnspec reads "
-                           f"{' and '.join(map(repr, READABLE))}; re-run `cnnspec run` with "
+                           f"{', '.join(map(repr, READABLE[:-1]))} and {READABLE[-1]!r}; re-run `cnnspec run` with "
                            f"this version")
     adapter = _require(data, "$", "adapter", dict, where)
     for key in ("name", "framework", "version", "device"):
