@@ -123,6 +123,21 @@ CHANNELS_LAST_ROUTES = (
     Route("pixel_shuffle", "pixel_shuffle", replaces=lambda call: True,
           fixes=("upsample.pixel_shuffle", "grad.pixel_shuffle")),
 )
+def _output_padding_too_large(call):
+    limits = zip(call.get("output_padding", ()), call.get("strides", ()),
+                 call.get("dilations", ()))
+    if any(a >= max(s, d) for a, s, d in limits):
+        return "output_padding must be smaller than max(stride, dilation)"
+    return None
+
+
+def _torch_avg_pool3d_half(call):
+    if _rank(call) == 3 and call.get("dtype") in ("float16", "bfloat16"):
+        return f"torch has no {call['dtype']} avg_pool3d on the CPU"
+    return None
+
+
+SYMMETRIC_ONLY = frozenset({"asymmetric_pads"})
 ROUTES = {
     "tensorflow": CHANNELS_LAST_ROUTES + (
         Route("conv", "conv", frozenset({"explicit_pads", "asymmetric_pads"}), LOWER,
@@ -136,6 +151,25 @@ ROUTES = {
         Route("adaptive_max_pool", "adaptive_max_pool", limit=_tf_pool_kernels),
         Route("max_unpool", "max_unpool", frozenset({"max_unpool_output_size", "explicit_pads",
                                                      "asymmetric_pads"}), LOWER),
+    ),
+    "jax": (
+        Route("max_pool", "max_pool", frozenset({"ceil_mode"})),
+        Route("avg_pool", "avg_pool", frozenset({"ceil_mode", "exclude_pad"})),
+        Route("conv_transpose", "conv_transpose", frozenset({"groups"}), LOWER,
+              limit=_output_padding_too_large),
+        Route("max_pool_argmax", "max_pool_argmax"),
+        Route("adaptive_avg_pool", "adaptive_avg_pool"),
+        Route("adaptive_max_pool", "adaptive_max_pool"),
+        Route("max_unpool", "max_unpool"),
+        Route("pixel_shuffle", "pixel_shuffle"),
+    ),
+    "torch": (
+        Route("conv", "conv", modes=LOWER),
+        Route("conv_transpose", "conv_transpose", SYMMETRIC_ONLY, MODES),
+        Route("max_pool", "max_pool", SYMMETRIC_ONLY, MODES),
+        Route("max_pool_argmax", "max_pool_argmax", SYMMETRIC_ONLY, MODES),
+        Route("avg_pool", "avg_pool", SYMMETRIC_ONLY, MODES, limit=_torch_avg_pool3d_half),
+        Route("max_unpool", "max_unpool", SYMMETRIC_ONLY, MODES),
     ),
 }
 
@@ -187,7 +221,24 @@ class TensorflowBridge(Bridge):
         return self.transpose(w, [*range(2, len(w.shape)), 1, 0])
 
 
-BRIDGES = {"tensorflow": TensorflowBridge}
+class JaxBridge(Bridge):
+    """Channels first, as the recipes; each recipe jitted, gradients by `jax.vjp`."""
+
+    def __init__(self, base):
+        super().__init__(base)
+        import jax
+
+        self.jax = jax
+
+    def compile(self, fn):
+        return self.jax.jit(fn)
+
+    def vjp(self, forward, args, cotangent):
+        _, pullback = self.jax.vjp(forward, *args)
+        return pullback(cotangent)
+
+
+BRIDGES = {"tensorflow": TensorflowBridge, "jax": JaxBridge, "torch": Bridge}
 
 
 def _signature(fn) -> frozenset:

@@ -18,6 +18,8 @@ import tensorflow as tf
 
 
 def _rank_layout(x):
+    """TF's channels-last layout name; given explicitly, since a 3-d op built without one
+    records data_format=None and its eager gradient fails (TF 2.21)."""
     return {3: "NWC", 4: "NHWC", 5: "NDHWC"}[len(x.shape)]
 
 
@@ -161,8 +163,9 @@ def conv(x, w, b=None, strides=None, pads="VALID", dilations=None, groups=1):
     pairs = explicit_pads(pads, sizes, kernel, strides, dilations)
     x = tf.pad(x, [[0, 0], *map(list, pairs), [0, 0]])
     dense = dilate_kernel(w, dilations)
-    y = _grouped(x, dense, groups,
-                 lambda a, k: tf.nn.convolution(a, k, strides=1, padding="VALID"))
+    layout = _rank_layout(x)
+    y = _grouped(x, dense, groups, lambda a, k: tf.nn.convolution(
+        a, k, strides=1, padding="VALID", data_format=layout))
     y = _subsample(y, strides)
     return y if b is None else tf.nn.bias_add(y, b)
 
@@ -224,11 +227,12 @@ def conv_transpose(x, w, b=None, strides=None, pads="VALID", dilations=None, gro
     x = _pad_or_crop(zero_insert(x, strides), grown)
     dense = dilate_kernel(direct, dilations)
     # per group: kernel (*k, C_in / g, C_out / g); split w on its C_in axis, now the last but one
+    layout = _rank_layout(x)
     if groups == 1:
-        y = tf.nn.convolution(x, dense, strides=1, padding="VALID")
+        y = tf.nn.convolution(x, dense, strides=1, padding="VALID", data_format=layout)
     else:
         kernels = tf.split(dense, groups, axis=-2)
-        y = tf.concat([tf.nn.convolution(a, k, strides=1, padding="VALID")
+        y = tf.concat([tf.nn.convolution(a, k, strides=1, padding="VALID", data_format=layout)
                        for a, k in zip(tf.split(x, groups, axis=-1), kernels)], axis=-1)
     return y if b is None else tf.nn.bias_add(y, b)
 
