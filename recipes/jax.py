@@ -59,8 +59,9 @@ def max_pool(x, kernel_shape, strides, pads, dilations=None, ceil_mode=False):
     """`torch.nn.MaxPool{1,2,3}d(kernel, stride, padding, dilation, ceil_mode=True)` in JAX:
     `lax.reduce_window(x, -inf, lax.max)` with the ceil-mode overhang (`ceil_extra`) added to
     the end padding; with a dilation, whose max JAX cannot differentiate, the windows are
-    gathered and the first maximum in scan order taken (its gradient goes to that one). Rules: pool.output_size.ceil, pool.max_matches_reference,
-    pool.max_padding_never_wins, pool.channels_preserved, grad.max_pool.routing."""
+    gathered and the first maximum in scan order taken (its gradient goes to that one).
+    Rules: pool.output_size.ceil, pool.max_matches_reference, pool.max_padding_never_wins,
+    pool.channels_preserved, grad.max_pool.routing."""
     dilations = list(dilations or [1] * (x.ndim - 2))
     pairs, extra = _fitted(x, kernel_shape, strides, pads, dilations, ceil_mode)
     if any(d > 1 for d in dilations):  # reduce_window's max has no VJP with window dilation

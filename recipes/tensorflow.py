@@ -70,10 +70,11 @@ def max_pool(x, kernel_shape, strides, pads, dilations=None, ceil_mode=False):
 
     The input is padded with -inf by `tf.pad` (the padding never wins), ceil mode adds
     `ceil_extra` at the end, then `tf.nn.max_pool(padding="VALID")`. With a dilation,
-    `tf.nn.pool(..., "MAX", dilations=d)` at stride 1, keeping every s-th window (TF refuses a
-    stride together with a dilation; stride is subsampling). Rules: pool.output_size.floor, pool.output_size.ceil,
-    pool.max_matches_reference, pool.max_padding_never_wins, pool.max_window_permutation,
-    pool.channels_preserved, grad.max_pool.routing, grad.max_pool.overlap_accumulates.
+    `tf.nn.pool(..., "MAX", dilations=d)` at stride 1, keeping every s-th window (TF refuses
+    a stride together with a dilation; stride is subsampling). Rules: pool.output_size.floor,
+    pool.output_size.ceil, pool.max_matches_reference, pool.max_padding_never_wins,
+    pool.max_window_permutation, pool.channels_preserved, grad.max_pool.routing,
+    grad.max_pool.overlap_accumulates.
     """
     sizes = _spatial(x)
     dilations = list(dilations or [1] * len(sizes))

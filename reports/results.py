@@ -156,9 +156,9 @@ def load(path) -> Results:
                            f"{error.msg})") from None
     found = data.get("schema") if isinstance(data, dict) else None
     if found not in READABLE:
-        raise ResultsError(f"{where}: $.schema is {found!r}, but this cnnspec reads "
-                           f"{', '.join(map(repr, READABLE[:-1]))} and {READABLE[-1]!r}; re-run `cnnspec run` with "
-                           f"this version")
+        readable = f"{', '.join(map(repr, READABLE[:-1]))} and {READABLE[-1]!r}"
+        raise ResultsError(f"{where}: $.schema is {found!r}, but this cnnspec reads {readable}; "
+                           f"re-run `cnnspec run` with this version")
     adapter = _require(data, "$", "adapter", dict, where)
     for key in ("name", "framework", "version", "device"):
         _require(adapter, "$.adapter", key, str, where)
