@@ -73,7 +73,8 @@ def test_report_escapes_what_the_results_say(results, tmp_path):
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda d: d.update(schema="cnnspec.results/0"),
-     "$.schema is 'cnnspec.results/0', but this cnnspec reads 'cnnspec.results/1', 'cnnspec.results/2' and 'cnnspec.results/3'"),
+     "$.schema is 'cnnspec.results/0', but this cnnspec reads 'cnnspec.results/1', "
+     "'cnnspec.results/2' and 'cnnspec.results/3'"),
     (lambda d: d["rules"][3].update(status="great"), "$.rules[3].status is 'great'"),
     (lambda d: d["adapter"].pop("version"), "$.adapter has no 'version'"),
     (lambda d: d.pop("rules"), "$ has no 'rules'"),
