@@ -18,6 +18,7 @@ from . import capabilities
 
 ENTRY_POINT_GROUP = "cnnspec.adapters"
 RECIPES = "+recipes"  # `NAME+recipes`: the built-in NAME with its recipes (cnnspec.recipes)
+RECIPES_ADAPTER = "cnnspec.recipes.adapter:with_recipes"
 
 # name -> (module:attribute, the distribution it needs, the extra that installs it)
 BUILTIN = {
@@ -97,8 +98,7 @@ def _unknown(name: str) -> AdapterError:
 
 def _with_recipes(name: str, device: str | None):
     """The built-in adapter `name` wrapped with its recipes (cnnspec.recipes.adapter)."""
-    from cnnspec.recipes.adapter import with_recipes
-
+    with_recipes = _import_attribute(RECIPES_ADAPTER)
     try:
         return _instantiate(with_recipes(get(name, device)), f"{name}{RECIPES}")
     except ValueError as error:

@@ -152,6 +152,27 @@ ROUTES = {
         Route("max_unpool", "max_unpool", frozenset({"max_unpool_output_size", "explicit_pads",
                                                      "asymmetric_pads"}), LOWER),
     ),
+    "keras": (
+        Route("max_pool", "max_pool", POOL_OPTIONS, LOWER, limit=_tf_pool_kernels,
+              replaces=_same_kernel_shorter_than_stride),
+        Route("avg_pool", "avg_pool", AVG_OPTIONS, LOWER, limit=_tf_pool_kernels,
+              replaces=_same_counting_padding),
+        Route("conv", "conv", frozenset({"explicit_pads", "asymmetric_pads"}), LOWER,
+              replaces=lambda call: _rank(call) == 2 and _any("strides")(call),
+              fixes=("conv.cross_correlation", "conv.matches_reference",
+                     "conv.grouped_is_split_concat")),
+        Route("conv_transpose", "conv_transpose",
+              frozenset({"explicit_pads", "asymmetric_pads", "groups", "dilations",
+                         "output_padding"}), LOWER,
+              replaces=lambda call: call.get("pads") == "VALID" and _kernel_shorter_than_stride(call),
+              fixes=("conv_transpose.output_size", "conv_transpose.zero_insert_flip",
+                     "conv_transpose.matrix_transpose")),
+        Route("pixel_shuffle", "pixel_shuffle", replaces=lambda call: True,
+              fixes=("upsample.pixel_shuffle", "grad.pixel_shuffle")),
+        Route("adaptive_max_pool", "adaptive_max_pool", limit=_tf_pool_kernels,
+              replaces=lambda call: 1 in call.get("output_size", ()) or 1 in (call.get("shape") or ())[2:],
+              fixes=("pool.adaptive_bins", "grad.adaptive_pool")),
+    ),
     "jax": (
         Route("max_pool", "max_pool", frozenset({"ceil_mode"})),
         Route("avg_pool", "avg_pool", frozenset({"ceil_mode", "exclude_pad"})),
@@ -238,7 +259,18 @@ class JaxBridge(Bridge):
         return pullback(cotangent)
 
 
-BRIDGES = {"tensorflow": TensorflowBridge, "jax": JaxBridge, "torch": Bridge}
+class KerasBridge(TensorflowBridge):
+    """Channels last through `keras.ops.transpose`; gradients by the backend's autodiff (the
+    keras adapter's)."""
+
+    def __init__(self, base):
+        Bridge.__init__(self, base)
+        from keras import ops
+
+        self.transpose = ops.transpose
+
+
+BRIDGES = {"tensorflow": TensorflowBridge, "keras": KerasBridge, "jax": JaxBridge, "torch": Bridge}
 
 
 def _signature(fn) -> frozenset:

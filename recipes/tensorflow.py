@@ -26,7 +26,8 @@ def _rank_layout(x):
 def same_pads(size, kernel, stride, dilation=1, lower=False):
     """SAME padding of one axis: the output is ceil(size / stride) long, and the padding
     P = max((ceil(size/s) - 1)*s + d*(k-1) + 1 - size, 0) is split (P // 2, P - P // 2), the
-    odd pixel at the end (TF 'SAME', SAME_UPPER), or at the begin with `lower` (SAME_LOWER)."""
+    odd pixel at the end (TF 'SAME', SAME_UPPER), or at the begin with `lower` (SAME_LOWER).
+    [conv.same_padding]"""
     out = -(-size // stride)
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     small, large = total // 2, total - total // 2
@@ -35,7 +36,7 @@ def same_pads(size, kernel, stride, dilation=1, lower=False):
 
 def explicit_pads(pads, sizes, kernel, strides, dilations):
     """`pads` as (begin, end) pairs: "VALID" is zeros, "SAME_UPPER" / "SAME_LOWER" follow
-    `same_pads`, pairs pass through."""
+    `same_pads`, pairs pass through. [conv.same_padding]"""
     if pads == "VALID":
         return [(0, 0)] * len(sizes)
     if isinstance(pads, str):
@@ -46,7 +47,7 @@ def explicit_pads(pads, sizes, kernel, strides, dilations):
 
 def ceil_extra(size, kernel, stride, pad, dilation=1):
     """The end padding ceil mode adds on one axis: o = ceil((i + pb + pe - d*(k-1) - 1)/s) + 1,
-    less the last window if it starts at or past i + pb (torch's and ONNX's rule)."""
+    less the last window if it starts at or past i + pb (torch's and ONNX's rule). [pool.output_size.ceil]"""
     begin, end = pad
     span = size + begin + end - dilation * (kernel - 1) - 1
     out = -(-span // stride) + 1
@@ -173,7 +174,7 @@ def conv(x, w, b=None, strides=None, pads="VALID", dilations=None, groups=1):
 
 def zero_insert(x, strides):
     """x `(N, *spatial, C)` with s - 1 zeros between neighbours on each spatial axis:
-    `(i - 1)*s + 1` long (the input side of a transposed conv)."""
+    `(i - 1)*s + 1` long (the input side of a transposed conv). [conv_transpose.zero_insert_flip]"""
     for axis, s in enumerate(strides, start=1):
         if s == 1:
             continue

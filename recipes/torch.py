@@ -19,7 +19,8 @@ import torch.nn.functional as F
 
 def same_pads(size, kernel, stride, dilation=1, lower=False):
     """SAME padding of one axis: P = max((ceil(i/s) - 1)*s + d*(k-1) + 1 - i, 0), split
-    (P // 2, P - P // 2), the odd pixel at the end (TF 'SAME'), or at the begin with `lower`."""
+    (P // 2, P - P // 2), the odd pixel at the end (TF 'SAME'), or at the begin with `lower`.
+    [conv.same_padding]"""
     out = -(-size // stride)
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     small, large = total // 2, total - total // 2
@@ -27,7 +28,7 @@ def same_pads(size, kernel, stride, dilation=1, lower=False):
 
 
 def explicit_pads(pads, sizes, kernel, strides, dilations):
-    """`pads` as (begin, end) pairs ("VALID": zeros; SAME modes: `same_pads`)."""
+    """`pads` as (begin, end) pairs ("VALID": zeros; SAME modes: `same_pads`). [conv.same_padding]"""
     if pads == "VALID":
         return [(0, 0)] * len(sizes)
     if isinstance(pads, str):
@@ -38,7 +39,7 @@ def explicit_pads(pads, sizes, kernel, strides, dilations):
 
 def ceil_extra(size, kernel, stride, pad, dilation=1):
     """The end padding ceil mode adds on one axis: o = ceil((i + pb + pe - d*(k-1) - 1)/s) + 1,
-    less the last window if it starts at or past i + pb (torch's and ONNX's rule)."""
+    less the last window if it starts at or past i + pb (torch's and ONNX's rule). [pool.output_size.ceil]"""
     begin, end = pad
     span = size + begin + end - dilation * (kernel - 1) - 1
     out = -(-span // stride) + 1
