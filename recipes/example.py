@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-INPUT_SHAPE = (2, 3, 13, 13)  # 13 -> 13 -> 7 (ceil) -> 4 -> 8 -> 16 -> 5
+INPUT_SHAPE = (2, 3, 12, 12)  # 12 -> 12 -> 7 (ceil mode; floor: 6) -> 4 -> 8 -> 16 -> 5
 # Terms summed per output along the chain: conv 3*3*3, average 3*3, transposed conv 8*3*3,
 # adaptive average at most 4*4 (max pooling and the shuffle select).
 REDUCTION_LENGTH = 27 + 9 + 72 + 16

@@ -129,8 +129,8 @@ def avg_pool(x, kernel_shape, strides, pads, ceil_mode=False, count_include_pad=
 def conv(x, w, b=None, strides=None, pads="VALID", dilations=None, groups=1):
     """TF's `tf.nn.conv2d(padding='SAME')` with a stride (torch refuses padding='same' there),
     ONNX Conv SAME_LOWER and asymmetric pads in torch: `F.pad` with the SAME / explicit
-    padding, then `F.conv{n}d(padding=0)`. Rules: conv.same_padding, conv.output_size,
-    conv.matches_reference, grad.conv.input, grad.conv.weight."""
+    padding, then `F.conv{n}d(padding=0)`. Rule: conv.same_padding (the rules that draw
+    padding modes)."""
     ndim = x.dim() - 2
     strides = tuple(strides or [1] * ndim)
     dilations = tuple(dilations or [1] * ndim)
@@ -190,13 +190,16 @@ def depth_to_space(x, block_size):
 
 
 def max_unpool(x, indices, kernel_shape, strides, pads, output_size=None):
-    """ONNX MaxUnpool with asymmetric pads in torch, whose MaxUnpool takes one symmetric pad:
-    the default size (i-1)*s - pb - pe + k given as `output_size` to
-    `F.max_unpool{n}d(padding=0)`. Rule: pool.max_unpool."""
+    """ONNX MaxUnpool with asymmetric or SAME pads in torch, whose MaxUnpool takes one symmetric
+    pad: zeros of the default size (i-1)*s - pb - pe + k (or `output_size`), each value written
+    at its flat per-plane index by `Tensor.scatter` (overlapping windows name one element with
+    one value). Rule: pool.max_unpool."""
     ndim = x.dim() - 2
     pairs = explicit_pads(pads, x.shape[2:], kernel_shape, strides, [1] * ndim)
     if output_size is None:
         output_size = [(i - 1) * s - b - e + k
                        for i, s, (b, e), k in zip(x.shape[2:], strides, pairs, kernel_shape)]
-    return getattr(F, f"max_unpool{ndim}d")(x, indices, tuple(kernel_shape), tuple(strides), 0,
-                                            tuple(x.shape[:2]) + tuple(output_size))
+    n, c = x.shape[:2]
+    plane = torch.zeros((n, c, math.prod(output_size)), dtype=x.dtype, device=x.device)
+    y = plane.scatter(2, indices.reshape(n, c, -1), x.reshape(n, c, -1))
+    return y.reshape(n, c, *output_size)
