@@ -74,8 +74,7 @@ def max_pool(x, kernel_shape, strides, pads, dilations=None, ceil_mode=False):
     `tf.nn.pool(..., "MAX", dilations=d)` at stride 1, keeping every s-th window (TF refuses
     a stride together with a dilation; stride is subsampling). Rules: pool.output_size.floor,
     pool.output_size.ceil, pool.max_matches_reference, pool.max_padding_never_wins,
-    pool.max_window_permutation, pool.channels_preserved, grad.max_pool.routing,
-    grad.max_pool.overlap_accumulates.
+    pool.channels_preserved, grad.max_pool.routing, grad.max_pool.overlap_accumulates.
     """
     sizes = _spatial(x)
     dilations = list(dilations or [1] * len(sizes))
@@ -307,7 +306,7 @@ def max_pool_argmax(x, kernel_shape, strides, pads, ceil_mode=False):
     """`torch.nn.MaxPool2d(..., return_indices=True)`'s indices (flat per (n, c) plane, h*W + w)
     with explicit, asymmetric or SAME_LOWER pads and ceil mode, in TF (2-d, NHWC, int64):
     `tf.nn.max_pool_with_argmax` of the -inf-padded input, its flat index ((y*Wp + x)*C + c)
-    taken back to the unpadded plane. Rules: pool.max_unpool, grad.max_pool.routing."""
+    taken back to the unpadded plane. Rule: pool.max_unpool."""
     sizes = _spatial(x)
     ones = [1] * len(sizes)
     pairs = explicit_pads(pads, sizes, kernel_shape, strides, ones)
