@@ -113,7 +113,7 @@ def port(source, target, with_recipes=None) -> Port:
     `with_recipes` (the Results of target+recipes) when given."""
     src_rows = {row.id: row for row in source.rules}
     recipe_rows = {row.id: row for row in with_recipes.rules} if with_recipes else {}
-    profile = target.suite.get("profile", "?")
+    profile = (with_recipes or target).suite.get("profile", "?")
     items = []
     for row in target.rules:
         found = _what(src_rows.get(row.id), row, target.adapter["name"])
