@@ -61,8 +61,8 @@ def max_pool(x, kernel_shape, strides, pads, dilations=None, ceil_mode=False):
     `lax.reduce_window(x, -inf, lax.max)` with the ceil-mode overhang (`ceil_extra`) added to
     the end padding; with a dilation, whose max JAX cannot differentiate, the windows are
     gathered and the first maximum in scan order taken (its gradient goes to that one).
-    Rules: pool.output_size.ceil, pool.max_matches_reference, pool.max_padding_never_wins,
-    pool.channels_preserved, grad.max_pool.routing."""
+    Rules: pool.output_size.ceil, pool.max_matches_reference, pool.channels_preserved,
+    grad.max_pool.routing."""
     dilations = list(dilations or [1] * (x.ndim - 2))
     pairs, extra = _fitted(x, kernel_shape, strides, pads, dilations, ceil_mode)
     if any(d > 1 for d in dilations):  # reduce_window's max has no VJP with window dilation
@@ -79,21 +79,22 @@ def avg_pool(x, kernel_shape, strides, pads, ceil_mode=False, count_include_pad=
     AveragePool in JAX, whose flax / stax idiom divides by prod(k) (always counting padding):
     the window sum of `lax.reduce_window(x, 0, lax.add)` over the same sum of a ones tensor
     marking what the divisor counts (the input and, with `count_include_pad`, the explicit
-    padding; never the ceil-mode overhang). Rules: pool.avg_matches_reference,
+    padding; never the ceil-mode overhang). The sums start from a concrete zero of x's dtype
+    (`x.dtype.type(0)`): with a traced one, JAX cannot differentiate the sum. Rules: pool.avg_matches_reference,
     pool.avg_count_include_pad, pool.output_size.ceil, grad.avg_pool.uniform."""
     ones = [1] * (x.ndim - 2)
     pairs, extra = _fitted(x, kernel_shape, strides, pads, ones, ceil_mode)
     window, step = (1, 1, *kernel_shape), (1, 1, *strides)
     fitted = ((0, 0), (0, 0), *[(b, e + a) for (b, e), a in zip(pairs, extra)])
-    total = lax.reduce_window(x, jnp.zeros((), x.dtype), lax.add, window, step, fitted)
+    total = lax.reduce_window(x, x.dtype.type(0), lax.add, window, step, fitted)
     counted = jnp.ones((1, 1, *x.shape[2:]), x.dtype)
     if count_include_pad:
         counted = jnp.pad(counted, ((0, 0), (0, 0), *pairs), constant_values=1)
         counted = jnp.pad(counted, ((0, 0), (0, 0), *[(0, a) for a in extra]))
-        count = lax.reduce_window(counted, jnp.zeros((), x.dtype), lax.add, window, step,
+        count = lax.reduce_window(counted, x.dtype.type(0), lax.add, window, step,
                                   "VALID")
     else:
-        count = lax.reduce_window(counted, jnp.zeros((), x.dtype), lax.add, window, step,
+        count = lax.reduce_window(counted, x.dtype.type(0), lax.add, window, step,
                                   fitted)
     return total / count
 
@@ -106,7 +107,7 @@ def conv_transpose(x, w, b=None, strides=None, pads="VALID", dilations=None, gro
     `lax.conv_general_dilated` with the input dilated by the stride (`lhs_dilation`), padding
     (d*(k-1) - pb, d*(k-1) - pe + a) and the flipped kernel, its in/out axes swapped per group:
     o = (i-1)*s - pb - pe + d*(k-1) + a + 1. Rules: conv_transpose.output_size,
-    conv_transpose.shape_roundtrip, conv_transpose.zero_insert_flip,
+    conv_transpose.zero_insert_flip,
     conv_transpose.matrix_transpose, conv_transpose.adjoint,
     conv_transpose.is_conv_input_gradient, grad.conv_transpose.input,
     grad.conv_transpose.weight."""
