@@ -80,8 +80,8 @@ def avg_pool(x, kernel_shape, strides, pads, ceil_mode=False, count_include_pad=
     the window sum of `lax.reduce_window(x, 0, lax.add)` over the same sum of a ones tensor
     marking what the divisor counts (the input and, with `count_include_pad`, the explicit
     padding; never the ceil-mode overhang). The sums start from a concrete zero of x's
-    dtype (`x.dtype.type(0)`): with a traced one, JAX cannot differentiate the sum. Rules: pool.avg_matches_reference,
-    pool.avg_count_include_pad, pool.output_size.ceil, grad.avg_pool.uniform."""
+    dtype (`x.dtype.type(0)`): with a traced one, JAX cannot differentiate the sum. Rules:
+    pool.avg_matches_reference, pool.avg_count_include_pad, pool.output_size.ceil, grad.avg_pool.uniform."""
     ones = [1] * (x.ndim - 2)
     pairs, extra = _fitted(x, kernel_shape, strides, pads, ones, ceil_mode)
     window, step = (1, 1, *kernel_shape), (1, 1, *strides)
