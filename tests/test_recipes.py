@@ -10,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
 from cnnspec.conformance.tolerance import policy
+from cnnspec.reports.results import load, schema
 from cnnspec.spec import RULES
 from recipe_mutants import RECIPE_MUTANTS
 
@@ -97,7 +99,10 @@ def test_every_recipe_passes_the_rules_it_names_on_the_recipes_adapter(target, t
                     *[a for rule in sorted(rules) for a in ("--rule", rule)],
                     "--json", str(results))
     assert shown.returncode == 0, shown.stdout[-3000:] + shown.stderr[-2000:]
-    rows = {row["id"]: row for row in json.loads(results.read_text())["rules"]}
+    data = json.loads(results.read_text())
+    jsonschema.validate(data, schema())
+    assert data["adapter"]["name"] == f"{target}+recipes"
+    rows = {row["id"]: row for row in data["rules"]}
     for rule, paths in rules.items():
         row = rows[rule]
         assert row["status"] in ("pass", "deviation"), f"{rule}: {row['status']}"
@@ -116,6 +121,19 @@ def test_a_recipe_with_a_planted_bug_is_caught_by_the_rule_that_names_it(mutant,
     row = {row["id"]: row for row in json.loads(results.read_text())["rules"]}[rule]
     assert row["status"] == "fail" and f"[{rule}: " in row["message"]
     assert row["recipes"].get(recipe, 0) > 0
+
+
+def test_results_of_schema_2_are_read_without_recipes(tmp_path):
+    shown = run_cli("--adapter", "numpy", "--rule", "activation.relu", "--json",
+                    str(tmp_path / "new.json"))
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads((tmp_path / "new.json").read_text())
+    assert data["schema"] == "cnnspec.results/3" and data["rules"][0]["recipes"] is None
+    data["schema"] = "cnnspec.results/2"
+    for row in data["rules"]:
+        del row["recipes"]
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    assert {row.recipes for row in load(tmp_path / "old.json").rules} == {None}
 
 
 def test_an_unknown_base_is_a_one_line_error():
