@@ -17,6 +17,8 @@ from pathlib import Path
 from . import capabilities
 
 ENTRY_POINT_GROUP = "cnnspec.adapters"
+RECIPES = "+recipes"  # `NAME+recipes`: the built-in NAME with its recipes (cnnspec.recipes)
+RECIPES_ADAPTER = "cnnspec.recipes.adapter:with_recipes"
 
 # name -> (module:attribute, the distribution it needs, the extra that installs it)
 BUILTIN = {
@@ -89,13 +91,25 @@ def _not_installed(name: str):
 
 
 def _unknown(name: str) -> AdapterError:
-    return AdapterError(f"unknown adapter {name!r}: the known ones are {', '.join(known())}; "
-                        f"or give module:attribute or path/to/file.py:attribute")
+    return AdapterError(f"unknown adapter {name!r}: the known ones are {', '.join(known())} "
+                        f"(each also as NAME{RECIPES}); or give module:attribute or "
+                        f"path/to/file.py:attribute")
+
+
+def _with_recipes(name: str, device: str | None):
+    """The built-in adapter `name` wrapped with its recipes (cnnspec.recipes.adapter)."""
+    with_recipes = _import_attribute(RECIPES_ADAPTER)
+    try:
+        return _instantiate(with_recipes(get(name, device)), f"{name}{RECIPES}")
+    except ValueError as error:
+        raise AdapterError(str(error)) from None
 
 
 def check(spec: str) -> None:
     """Raises what `load(spec)` would for an unknown name, a framework that is not installed, a
     missing file or a module that cannot be found, without importing any of them."""
+    if spec.endswith(RECIPES) and spec.removesuffix(RECIPES) in BUILTIN:
+        spec = spec.removesuffix(RECIPES)
     if ":" not in spec:
         if spec in BUILTIN:
             error = _not_installed(spec)
@@ -143,7 +157,10 @@ def _import_attribute(spec: str):
 
 
 def get(name: str, device: str | None = None):
-    """An adapter instance for a built-in or entry-point name, on `device` when given."""
+    """An adapter instance for a built-in or entry-point name, on `device` when given; for
+    `NAME+recipes`, the built-in NAME with its recipes."""
+    if name.endswith(RECIPES) and name.removesuffix(RECIPES) in BUILTIN:
+        return _with_recipes(name.removesuffix(RECIPES), device)
     if name in BUILTIN:
         error = _not_installed(name)
         if error:

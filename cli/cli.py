@@ -350,6 +350,46 @@ def _matrix(given, command: str):
         raise UsageError(str(error)) from None
 
 
+def _port(args) -> int:
+    """`cnnspec port`: the ranked differences of moving a model from --from to --to, from the
+    results given and runs of what is missing (SRC, DST and DST+recipes)."""
+    import json
+
+    from cnnspec.adapters.registry import RECIPES
+    from cnnspec.recipes.adapter import ROUTES
+    from cnnspec.recipes.sources import source
+    from cnnspec.reports import porting
+
+    if args.source == args.target:
+        raise UsageError(f"--from {args.source!r} and --to {args.target!r} name one adapter: "
+                         f"give the framework a model leaves and the one it moves to")
+    if args.json:
+        _check_output(args.json, "--json", "port.json")
+    loaded = {r.adapter["name"]: r for r in _load_all(_results_paths(args.results))} \
+        if args.results else {}
+    recipes_ref = f"{args.target}{RECIPES}" if args.target in ROUTES else None
+    missing = [ref for ref in (args.source, args.target, recipes_ref)
+               if ref and ref not in loaded]
+    if missing:
+        from cnnspec.conformance.runner import check_invocation
+        from cnnspec.conformance.workers import run_all
+
+        check_invocation(missing, profile=args.profile, prefixes=args.rule or ())
+        print(f"cnnspec port: running {', '.join(missing)} (profile {args.profile}), the "
+              f"results not given", file=sys.stderr, flush=True)
+        loaded.update(run_all(missing, jobs=1, profile=args.profile, prefixes=args.rule or ()))
+    ported = porting.port(loaded[args.source], loaded[args.target],
+                          loaded.get(recipes_ref) if recipes_ref else None)
+    for item in ported.items:
+        for recipe in item.recipes:
+            recipe.source = source(recipe.path)
+    sys.stdout.write(porting.text(ported))
+    if args.json:
+        Path(args.json).write_text(json.dumps(ported.to_dict(), indent=2) + "\n",
+                                   encoding="utf-8")
+    return 0
+
+
 def _gate(args) -> int:
     from cnnspec.reports import gate
     from cnnspec.reports.merge import missing_text
@@ -456,6 +496,22 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("results", nargs="+", metavar="RESULTS",
                       help="results JSON files, or folders of them (two adapters or more)")
     diff.set_defaults(handler=_diff)
+
+    port = commands.add_parser("port", help="what changes when a model moves from one framework "
+                                             "to another, ranked, with verified recipes")
+    port.add_argument("--from", dest="source", required=True, metavar="SRC",
+                      help="the adapter the model leaves, e.g. torch")
+    port.add_argument("--to", dest="target", required=True, metavar="DST",
+                      help="the adapter it moves to, e.g. tensorflow")
+    port.add_argument("--json", metavar="PATH", help="also write the ranked list as JSON")
+    port.add_argument("--rule", action="append", metavar="PREFIX",
+                      help="runs of missing results: only rules under PREFIX (repeatable)")
+    port.add_argument("--profile", default="ci", choices=("quick", "ci", "thorough"),
+                      help="runs of missing results: the Hypothesis profile (default ci)")
+    port.add_argument("results", nargs="*", metavar="RESULTS",
+                      help="results JSON of SRC, DST and DST+recipes (files or folders); "
+                           "what is missing is run")
+    port.set_defaults(handler=_port)
 
     gate = commands.add_parser("gate", help="exit 1 when any rule got worse than a baseline")
     gate.add_argument("--baseline", required=True, metavar="BASELINE",

@@ -301,8 +301,14 @@ def _known_keys(table: dict, known, where: str, what: str) -> None:
 
 def for_adapter(adapter) -> list[Deviation]:
     """The adapter's own deviations file (`deviations_file` attribute), else the built-in ones:
-    `<name>.toml`, and for a multi-backend framework `<name>.<backend>.toml` too."""
+    `<name>.toml`, and for a multi-backend framework `<name>.<backend>.toml` too. A recipes
+    adapter (`recipes_for`, cnnspec.recipes.adapter) keeps its base's, less those its recipes
+    replace (`replaces_deviation(rule, when)`)."""
     path = getattr(adapter, "deviations_file", None)
+    base = getattr(adapter, "recipes_for", None)  # NAME+recipes: NAME's, less what they replace
+    if path is None and base is not None:
+        return [entry for entry in builtin_deviations(base, getattr(adapter, "backend", None))
+                if not adapter.replaces_deviation(entry.rule, entry.when)]
     if path is None:
         return builtin_deviations(adapter.name, getattr(adapter, "backend", None))
     if not Path(path).is_file():

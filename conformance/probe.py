@@ -163,6 +163,9 @@ class Probe:
         self._outputs: list[tuple[np.ndarray, Call]] = []  # what each call returned
         self.state = state(rule_id)
         self.declined = False  # the adapter declined a call of this example: nothing checked
+        begin = getattr(adapter, "begin_example", None)  # a recipes adapter counts per example
+        if begin is not None:
+            begin()
 
     # calls -----------------------------------------------------------------------------
 

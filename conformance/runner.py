@@ -135,6 +135,9 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
     clock = time.perf_counter()
     state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id],
                         shrink_budget, record_calls)
+    recipe_counts = getattr(adapter, "recipe_counts", None)  # NAME+recipes (cnnspec.recipes)
+    if recipe_counts is not None:
+        recipe_counts()
     outcomes = []
     for check in checks:  # after a timeout the rule is an error: its other checks would hang too
         outcomes.append(run_check(adapter, check, profile=profile, seed=seed))
@@ -175,6 +178,8 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
         result.notes.append(f"shrinking stopped at its budget of {shown.shrink_stopped:g} s "
                             f"(--shrink-budget): the counterexample is the smallest found by then")
     result.examples = state.examples - state.declined
+    if recipe_counts is not None:
+        result.recipes = dict(sorted(recipe_counts().items())) or None
     result.declined = state.declined
     result.digest = state.digest.hexdigest()
     if state.conventions and result.status != "fail":  # seen before a failure: not a verdict

@@ -9,9 +9,9 @@ such as the `max_error` of an implementation that returned NaN, is written as th
 "nan", "inf" or "-inf", and read back as a float. Version 2 differs from version 1 in that
 encoding and in `declined` (the draws an adapter declined; `examples` counts the checked ones),
 so files of version 1 are read too. Version 3 adds each row's `digest` of the examples it
-checked and `suite.shard`, the shard of a run that `cnnspec run --shard K/N` split
-(cnnspec.reports.merge merges the shards); files of versions 1 and 2, which have neither, are
-read as whole runs.
+checked and `recipes` (which recipes a `NAME+recipes` adapter ran, on how many examples), and
+`suite.shard`, the shard of a run that `cnnspec run --shard K/N` split (cnnspec.reports.merge
+merges the shards); files of versions 1 and 2, which have none of them, are read as whole runs.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class RuleResult:
     notes: list = field(default_factory=list)
     duration_s: float | None = None  # wall time of the rule's checks
     adapter_s: float | None = None  # of which inside the adapter's calls
+    recipes: dict | None = None  # NAME+recipes: {recipe import path: examples it ran on}
 
 
 @dataclass
@@ -158,8 +159,8 @@ def load(path) -> Results:
                            f"{error.msg})") from None
     found = data.get("schema") if isinstance(data, dict) else None
     if found not in READABLE:
-        raise ResultsError(f"{where}: $.schema is {found!r}, but this cnnspec reads "
-                           f"{', '.join(map(repr, READABLE[:-1]))} and {READABLE[-1]!r}; "
+        readable = f"{', '.join(map(repr, READABLE[:-1]))} and {READABLE[-1]!r}"
+        raise ResultsError(f"{where}: $.schema is {found!r}, but this cnnspec reads {readable}; "
                            f"re-run `cnnspec run` with this version")
     adapter = _require(data, "$", "adapter", dict, where)
     for key in ("name", "framework", "version", "device"):

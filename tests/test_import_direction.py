@@ -15,6 +15,9 @@ RULES = {
     "spec": ({"numpy"}, {"adapters", "conformance", "reports"}),
     "adapters": ({"numpy", "ml_dtypes"} | FRAMEWORKS, {"conformance", "reports"}),
     "reports": ({"numpy", "jinja2", "markupsafe", "jsonschema"}, {"adapters", "conformance"}),
+    # recipes sit above the adapters (NAME+recipes wraps one) and beside conformance (the
+    # worked example measures with its tolerance policy); nothing below imports them
+    "recipes": ({"numpy", "ml_dtypes"} | FRAMEWORKS, {"reports"}),
 }
 
 
