@@ -1,6 +1,7 @@
 """`cnnspec run`: exit codes, results JSON, determinism, deviations, unsupported, crashes, hangs."""
 
 import json
+import math
 import os
 import re
 import signal
@@ -297,7 +298,8 @@ def test_a_failure_reads_in_the_grammar_and_its_reproducer_replays_it():
     row = run(adapter("NaiveSoftmax", "mutants.py"), prefixes=["softmax.overflow"]).rules[0]
     assert row.status == "fail"
     headline = row.message.splitlines()[0]
-    assert headline.startswith("softmax(x, axis=-1)=[") and "but should be finite where the reference is"
+    assert headline.startswith("softmax(x, axis=-1)=[")
+    assert "but should be finite where the reference is" in headline
     assert headline.endswith("[softmax.overflow: softmax(axis=-1)]")
     replay = subprocess.run([sys.executable, "-c", row.reproducer], capture_output=True,
                             text=True, cwd=TESTS, check=False)
@@ -334,9 +336,18 @@ def test_a_nan_error_is_written_as_strict_json_that_validates(tmp_path, name, st
     jsonschema.validate(data, schema())
     row = data["rules"][0]
     assert row["status"] == status and row["max_error"] == "inf"
+    # the counterexample keeps each non-finite number as itself: relu6(+inf) gave NaN where 6
+    # was due, so the input is "inf", the got "nan" (not "-inf", not "inf"), the ref 6.0
+    counterexample = row["counterexample"]
+    element = counterexample["mismatch"]["elements"][0]
+    assert (element["got"], element["expected"]) == ("nan", 6.0)
+    x = np.asarray(counterexample["calls"][0]["arrays"][0]["values"], dtype=object).ravel()
+    assert "inf" in x.tolist() and "-inf" not in x.tolist()
     assert (tmp_path / "nan.html").is_file()
-    from cnnspec.reports.results import load
-    assert load(path).rules[0].max_error == float("inf")
+    from cnnspec.reports.results import decode_number, load
+    loaded = load(path).rules[0]
+    assert loaded.max_error == float("inf")
+    assert math.isnan(decode_number(loaded.counterexample["mismatch"]["elements"][0]["got"]))
 
 
 ENTRY = "[[deviation]]\nrule = 'softmax.overflow'\nobserved = 'o'\nkind = 'bug'\nevidence = 'https://e'\n"
