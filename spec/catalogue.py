@@ -160,8 +160,8 @@ _GEOMETRY = (
         formula="o = i - k + 1",
         sources=(DUMOULIN + ", relationship 1",),
         examples=(Example("conv_output_size(28, 5)", "24"),
-                  Example('same_pads(28, 5, mode="SAME_UPPER") != (0, 0)', "True",
-                          "VALID is no padding at all, unlike SAME")),
+                  Example('same_pads(28, 5, mode="SAME_UPPER")', "(2, 2)",
+                          "VALID is no padding at all, unlike SAME: 28 - 5 + 1 = 24, not 28")),
     ),
     Rule(
         id="conv.half_padding",
@@ -456,8 +456,9 @@ _VALUES = (
         statement="Stride s equals the unit-stride result sampled every s.",
         formula="conv(x, w, stride=s) = conv(x, w, stride=1)[..., ::s]",
         sources=(DUMOULIN,),
-        examples=(Example("conv_output_size(7, 3, stride=2) == len(range(0, conv_output_size(7, 3), 2))",
-                          "True"),),
+        examples=(Example("ref.conv(np.arange(7.).reshape(1, 1, 7), np.ones((1, 1, 3)), strides=(2,), "
+                          "pads=((0, 0),), dilations=(1,), groups=1)[0, 0].tolist()", "[3.0, 9.0, 15.0]",
+                          "the unit-stride sums of 0..6 by threes are 3, 6, 9, 12, 15: every 2nd"),),
     ),
     Rule(
         id="conv.matrix_form",
@@ -913,8 +914,9 @@ _STABILITY = (
                   "maximum M is safe).",
         formula="softmax(x + c) = softmax(x)",
         sources=(BHH,),
-        examples=(Example("ref.softmax(np.array([1001., 1002.]), axis=0).tolist() == "
-                          "ref.softmax(np.array([1., 2.]), axis=0).tolist()", "True"),),
+        examples=(Example("ref.softmax(np.array([1001., 1002.]), axis=0).tolist()",
+                          "[0.2689414213699951, 0.7310585786300049]",
+                          "1/(1+e) and e/(1+e), the softmax of [1, 2]; e^1001 itself is inf"),),
     ),
     Rule(
         id="softmax.overflow",
@@ -1036,8 +1038,10 @@ _STABILITY = (
                   "2*sigma(2x) - 1; NaN gives NaN.",
         formula="tanh(-x) = -tanh(x);  tanh(x) = 2*sigma(2x) - 1",
         sources=(_torch_doc("Tanh"), IEEE_NAN),
-        examples=(Example("round(ref.tanh(np.array([0.5])).item() - (2 * ref.sigmoid(np.array([1.0])).item() - 1), 15)",
-                          "0.0"),),
+        examples=(Example("ref.tanh(np.array([0.5])).item()", "0.46211715726000974",
+                          "(e - 1)/(e + 1) = 2*sigma(1) - 1"),
+                  Example("ref.tanh(np.array([-0.5, 20.])).tolist()", "[-0.46211715726000974, 1.0]",
+                          "odd; 1 - tanh(20) = 8.5e-18 rounds to 1")),
     ),
 )
 
