@@ -333,13 +333,14 @@ def _gate(args) -> int:
     baseline = _load_all(_results_paths([args.baseline]))
     current = _load_all(_results_paths(args.results))
     try:
-        changes = gate.compare(baseline, current)
+        changes = gate.compare(baseline, current, count_new=args.count_new)
     except ResultsError as error:
         raise UsageError(str(error)) from None
     print(gate.table(changes))
     worse = [c for c in changes if c.worse]
+    new = sum(c.new for c in changes)
     print(f"{len(worse)} worse, {sum(c.better for c in changes)} better, "
-          f"{len(changes)} changed in all")
+          f"{len(changes) - new} changed in all" + (f"; {new} new since the baseline" if new else ""))
     return 1 if worse else 0
 
 
@@ -419,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--baseline", required=True, metavar="BASELINE",
                       help="the committed results JSON (a file, or a folder of them)")
     gate.add_argument("results", nargs="+", metavar="RESULTS", help="the new results JSON")
+    gate.add_argument("--count-new", action="store_true",
+                      help="a rule the baseline lacks that fails or errors is worse (by default "
+                           "new rules are listed, never worse)")
     gate.set_defaults(handler=_gate)
     return parser
 
