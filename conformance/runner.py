@@ -87,8 +87,9 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
     test = check.test(PROFILES[profile], seed)
     state = probe.state(check.rule_id)
     state.check_unsupported = set()
+    narrowed = set()  # the declared limits that narrowed this check's draws
     try:
-        with region.inside(declared):
+        with region.inside(declared, narrowed):
             test(adapter)
     except region.OutsideRegion as beyond:
         return CheckOutcome("unsupported", reasons=[str(beyond)])
@@ -99,7 +100,7 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
     except CallTimedOut as hung:
         return CheckOutcome("error", str(hung.crash), crash=hung.crash, timed_out=True)
     except Unsatisfiable as error:
-        reasons = sorted(state.check_unsupported)
+        reasons = sorted(state.check_unsupported | narrowed)
         if state.deviated:
             return CheckOutcome("pass", reasons=reasons)  # every example was a declared one
         if reasons:
@@ -110,7 +111,7 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
         return CheckOutcome("error", f"no valid example could be drawn: {error}")
     except (HypothesisException, Exception) as error:
         return CheckOutcome("error", f"{check.name} raised {type(error).__name__}: {error}")
-    return CheckOutcome("pass", reasons=sorted(state.check_unsupported))
+    return CheckOutcome("pass", reasons=sorted(state.check_unsupported | narrowed))
 
 
 def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, seed,
@@ -146,6 +147,8 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
         result.reproducer = failure.reproducer(adapter_ref)
         others = {id(e): e for e, _ in state.deviated if e is not entry}
         result.notes += [f"also declared: {e.observed} ({e.evidence})" for e in others.values()]
+        if reasons:
+            result.notes.append("partly unsupported: " + "; ".join(reasons))
     elif any(o.status == "pass" for o in outcomes):
         result.status = "pass"
         if reasons:
