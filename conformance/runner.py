@@ -117,7 +117,8 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
 def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, seed,
              timeout, deviations) -> RuleResult:
     clock = time.perf_counter()
-    state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id])
+    state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id],
+                        every=deviations)
     outcomes = []
     for check in checks:  # after a timeout the rule is an error: its other checks would hang too
         outcomes.append(run_check(adapter, check, profile=profile, seed=seed))
@@ -157,7 +158,7 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
         result.message = "; ".join(reasons) or "unsupported"
     result.examples = state.examples - state.declined
     result.declined = state.declined
-    if state.conventions and result.status != "fail":  # seen before a failure: not a verdict
+    if state.conventions and result.status not in ("fail", "error"):  # not a verdict then
         result.convention = "; ".join(sorted(state.conventions))
     matched = {id(entry) for entry, _ in state.deviated}
     stale = [d for d in state.deviations if id(d) not in matched and result.status != "fail"]

@@ -318,6 +318,28 @@ def test_a_value_failure_shows_the_mismatch_block_and_the_tolerance():
     assert row.counterexample["calls"][-1]["op"] == "avg_pool"
 
 
+def test_an_error_row_records_no_convention():
+    row = run(adapter("RaisesAfterAConvention"), prefixes=["pool.max_nan"]).rules[0]
+    assert row.status == "error" and "planted crash after 5 calls" in row.message
+    assert row.convention is None, row.convention
+
+
+def test_a_vjp_that_cannot_take_the_specs_cotangent_says_so():
+    """The forward output is longer than the spec's (a declared deviation of the forward
+    rule): the VJP's row names both shapes and that deviation, not the library's IndexError."""
+    row = run(adapter("ValidTransposedConvMaxKS"),
+              prefixes=["grad.conv_transpose.input"]).rules[0]
+    assert row.status == "fail", row.message
+    headline, raised = row.message.splitlines()[:2]
+    assert headline.startswith("conv_transpose(...).shape, the adapter's forward output=(1, 1, 6), "
+                               "but should be (1, 1, 4), the spec's and the cotangent's shape: its "
+                               "VJP cannot take the spec's cotangent (a declared deviation: a "
+                               "'valid' transposed conv is (i - 1)*s + max(k, s) long "
+                               "(https://example.org/valid-length))"), headline
+    assert raised == "the adapter's VJP raised IndexError: index 5 is out of bounds for axis 2 " \
+                     "with size 4"
+
+
 def strict_json(path):
     """The file parsed as RFC 8259 JSON: NaN, Infinity and -Infinity are not tokens of it."""
     def refuse(token):
