@@ -35,7 +35,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import ml_dtypes
 import numpy as np
 
 
@@ -104,6 +103,8 @@ def _plane_sum_overflows(call) -> bool:
     if not call.arrays or np.ndim(call.arrays[0]) < 3:
         return False
     x = np.asarray(call.arrays[0])
+    import ml_dtypes  # here, as in _subnormal_input: not on the import path of `cnnspec run`
+
     total = np.abs(x.astype(np.float64).sum(axis=tuple(range(2, x.ndim))))
     return bool((total > float(ml_dtypes.finfo(x.dtype).max)).any())
 
