@@ -21,10 +21,12 @@ modes are per op too (an op the mapping does not name has none).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from . import protocol
 from .protocol import DIFFERENTIABLE, OPS
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
@@ -126,7 +128,7 @@ class Capabilities:
         if op not in self.ops:
             return self.reason(op, f"the adapter declares no {op}")
         if vjp and op not in self.gradients:
-            return self.reason("gradients", f"the adapter declares no gradient of {op}")
+            return self.reason("gradients", f"the adapter declares no gradient of {op}", op)
         return None
 
     def verdict(self, op: str, call: dict) -> str | None:
@@ -180,19 +182,54 @@ class Capabilities:
 EVERYTHING = Capabilities()
 
 
+def protocol_version(adapter) -> int:
+    """The protocol version the adapter was written for: its `protocol_version` attribute, 1
+    without one; a ValueError naming the value when it is no version this cnnspec knows."""
+    version = getattr(adapter, "protocol_version", None)
+    if version is None:
+        return 1
+    if isinstance(version, bool) or not isinstance(version, int) or not (
+            1 <= version <= protocol.PROTOCOL_VERSION):
+        raise ValueError(f"adapter {getattr(adapter, 'name', adapter)!r}: protocol_version="
+                         f"{version!r}: this cnnspec knows protocols 1 to "
+                         f"{protocol.PROTOCOL_VERSION}; upgrade cnnspec, or give one of those")
+    return version
+
+
+def within_version(declared: Capabilities, version: int) -> Capabilities:
+    """`declared` less the ops and gradients added to the protocol after `version`, each with
+    the reason "added in protocol N" (a reason the adapter gave itself is kept)."""
+    later = {}  # reason key -> the version that added it
+    ops, gradients = set(declared.ops), set(declared.gradients)
+    for added, what in sorted(protocol.ADDED_IN.items()):
+        if added <= version:
+            continue
+        for op in set(what["ops"]) & ops:
+            later[op] = added
+            ops.discard(op), gradients.discard(op)
+        for op in set(what["gradients"]) & gradients:
+            later[f"{op}.gradients"] = added
+            gradients.discard(op)
+    if ops == set(declared.ops) and gradients == set(declared.gradients):
+        return declared
+    reasons = {key: f"added in protocol {added}; the adapter was written for protocol {version}"
+               for key, added in later.items()} | dict(declared.reasons)
+    return dataclasses.replace(declared, ops=frozenset(ops), gradients=frozenset(gradients),
+                               reasons=reasons)
+
+
 def of(adapter) -> Capabilities:
     """The adapter's declared capabilities (its `capabilities` attribute), else the protocol's
     ops it has a method for (an op added to the protocol after it was written is unsupported,
-    not an AttributeError); a ValueError naming the attribute when it is not a Capabilities."""
+    not an AttributeError), less what protocol versions after its own added; a ValueError
+    naming the attribute when it is not a Capabilities."""
     declared = getattr(adapter, "capabilities", None)
     if declared is None:
         has = frozenset(op for op in OPS if callable(getattr(adapter, op, None)))
-        if has == FORWARD_OPS:
-            return EVERYTHING
-        return Capabilities(ops=has, gradients=frozenset(DIFFERENTIABLE) & has,
-                            reasons={op: f"the adapter has no method {op}"
-                                     for op in FORWARD_OPS - has})
+        declared = EVERYTHING if has == FORWARD_OPS else Capabilities(
+            ops=has, gradients=frozenset(DIFFERENTIABLE) & has,
+            reasons={op: f"the adapter has no method {op}" for op in FORWARD_OPS - has})
     if not isinstance(declared, Capabilities):
         raise ValueError(f"adapter {getattr(adapter, 'name', adapter)!r}: its capabilities is a "
                          f"{type(declared).__name__}, not cnnspec.adapters.Capabilities")
-    return declared
+    return within_version(declared, protocol_version(adapter))

@@ -36,7 +36,7 @@ import numpy as np
 
 from .base import FrameworkAdapter, params_key
 from .capabilities import OPTIONS, Capabilities
-from .protocol import device_parts
+from .protocol import PROTOCOL_VERSION, device_parts
 
 
 def _jax():
@@ -82,6 +82,7 @@ def _placement(jax, device: str):
 class JaxAdapter(FrameworkAdapter):
     name = "jax"
     framework = "jax"
+    protocol_version = PROTOCOL_VERSION  # written for the current protocol
 
     def __init__(self, device: str = "cpu"):
         jax = _jax()

@@ -28,6 +28,7 @@ import numpy as np
 
 from .base import FrameworkAdapter
 from .capabilities import OPTIONS, Capabilities
+from .protocol import PROTOCOL_VERSION
 
 SAME = {"VALID": "valid", "SAME_UPPER": "same"}
 
@@ -48,6 +49,7 @@ def _padding(pads) -> str:
 class KerasAdapter(FrameworkAdapter):
     name = "keras"
     framework = "keras"
+    protocol_version = PROTOCOL_VERSION  # written for the current protocol
 
     def __init__(self, device: str = "cpu"):
         keras = _keras()

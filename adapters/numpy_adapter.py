@@ -10,11 +10,13 @@ from cnnspec.spec import reference
 
 from .base import FrameworkAdapter
 from .capabilities import Capabilities
+from .protocol import PROTOCOL_VERSION
 
 
 class NumpyAdapter(FrameworkAdapter):
     name = "numpy"
     framework = "numpy"
+    protocol_version = PROTOCOL_VERSION  # written for the current protocol
     version = np.__version__
 
     def declared_capabilities(self) -> Capabilities:

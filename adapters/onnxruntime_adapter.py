@@ -32,6 +32,7 @@ import numpy as np
 
 from .base import FrameworkAdapter, params_key
 from .capabilities import DTYPES, Capabilities
+from .protocol import PROTOCOL_VERSION
 
 OPSET = 21
 NODES = {"conv": "Conv", "conv_transpose": "ConvTranspose", "max_pool": "MaxPool",
@@ -88,6 +89,7 @@ def _attributes(op: str, params: dict) -> dict:
 class OnnxRuntimeAdapter(FrameworkAdapter):
     name = "onnxruntime"
     framework = "onnxruntime"
+    protocol_version = PROTOCOL_VERSION  # written for the current protocol
 
     def __init__(self, device: str = "cpu"):
         onnx, runtime = _onnx()

@@ -46,6 +46,17 @@ DIFFERENTIABLE = ("conv", "conv_transpose", "max_pool", "avg_pool", "adaptive_av
                   "adaptive_max_pool", "upsample_nearest", "pixel_shuffle", "softmax",
                   "log_softmax", "sigmoid", "tanh", "relu", "leaky_relu", "relu6", "elu")
 
+# The protocol's versions, each with what it added (docs/writing-an-adapter.md, "Protocol
+# versions"). An adapter says which version it was written for in its `protocol_version`
+# attribute (none: 1); what a later version added is `unsupported` for it, with the reason
+# "added in protocol N", never called: an upgrade of cnnspec adds rows, it does not turn an
+# adapter's rows red. A new op or gradient gets a new version here.
+PROTOCOL_VERSION = 2
+ADDED_IN = {
+    2: {"ops": (), "gradients": ("adaptive_avg_pool", "adaptive_max_pool", "upsample_nearest",
+                                 "pixel_shuffle")},
+}
+
 
 def device_parts(device: str) -> tuple[str, int]:
     """("cpu", N) or ("cuda", N) for the protocol's device names "cpu", "cpu:N", "cuda" and

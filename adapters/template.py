@@ -15,6 +15,7 @@ class MyLibrary(FrameworkAdapter):
     framework = "numpy"  # the distribution that holds the library
     version = np.__version__
     deviations_file = None  # or a path to your deviations TOML (see the guide)
+    protocol_version = 2  # the protocol it was written for: what later ones add is unsupported
 
     def declared_capabilities(self) -> Capabilities:
         """What lies outside is `unsupported`, with these reasons, and is never drawn. By default

@@ -24,7 +24,7 @@ from cnnspec.spec import conv_transpose_output_size, resolve_conv_transpose_pads
 
 from .base import FrameworkAdapter
 from .capabilities import OPTIONS, Capabilities
-from .protocol import device_parts
+from .protocol import PROTOCOL_VERSION, device_parts
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -86,6 +86,7 @@ def kernel_limits(op: str, ndim: int | None, call: dict) -> str | None:
 class TensorflowAdapter(FrameworkAdapter):
     name = "tensorflow"
     framework = "tensorflow"
+    protocol_version = PROTOCOL_VERSION  # written for the current protocol
 
     def __init__(self, device: str = "cpu"):
         tf = _tf()

@@ -19,6 +19,7 @@ import numpy as np
 
 from .base import FrameworkAdapter
 from .capabilities import OPTIONS, Capabilities
+from .protocol import PROTOCOL_VERSION
 
 
 def _torch():
@@ -67,6 +68,7 @@ POOLS = ("max_pool", "max_pool_argmax", "avg_pool", "max_unpool")
 class TorchAdapter(FrameworkAdapter):
     name = "torch"
     framework = "torch"
+    protocol_version = PROTOCOL_VERSION  # written for the current protocol
 
     def __init__(self, device: str = "cpu"):
         torch = _torch()

@@ -402,7 +402,8 @@ def _gate(args) -> int:
         raise UsageError(f"--baseline: {missing_text(incomplete)}; give every shard of the "
                          f"baseline's run")
     try:
-        changes = gate.compare([m.results for m in baseline], [m.results for m in current])
+        changes = gate.compare([m.results for m in baseline], [m.results for m in current],
+                               count_new=args.count_new)
     except ResultsError as error:
         raise UsageError(str(error)) from None
     print(gate.table(changes))
@@ -410,8 +411,9 @@ def _gate(args) -> int:
     missing = [m for m in current if m.missing]  # worse even where the baseline lacks the rules
     for each in missing:
         print(f"WORSE    {missing_text(each)}: a missing shard fails the gate")
+    new = sum(c.new for c in changes)
     print(f"{len(worse)} worse, {sum(c.better for c in changes)} better, "
-          f"{len(changes)} changed in all"
+          f"{len(changes) - new} changed in all" + (f"; {new} new since the baseline" if new else "")
           + (f"; {plural(len(missing), 'adapter')} with missing shards" if missing else ""))
     return 1 if worse or missing else 0
 
@@ -517,6 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--baseline", required=True, metavar="BASELINE",
                       help="the committed results JSON (a file, or a folder of them)")
     gate.add_argument("results", nargs="+", metavar="RESULTS", help="the new results JSON")
+    gate.add_argument("--count-new", action="store_true",
+                      help="a rule the baseline lacks that fails or errors is worse (by default "
+                           "new rules are listed, never worse)")
     gate.set_defaults(handler=_gate)
     return parser
 

@@ -97,7 +97,20 @@ def _unpool_default_size_below_one(call) -> bool:
             call.params["kernel_shape"]))
 
 
+def _plane_sum_overflows(call) -> bool:
+    """Some (n, c) plane of the first array sums past its dtype's largest finite number (a
+    running sum kept in the input's dtype overflows there)."""
+    if not call.arrays or np.ndim(call.arrays[0]) < 3:
+        return False
+    x = np.asarray(call.arrays[0])
+    import ml_dtypes  # here, as in _subnormal_input: not on the import path of `cnnspec run`
+
+    total = np.abs(x.astype(np.float64).sum(axis=tuple(range(2, x.ndim))))
+    return bool((total > float(ml_dtypes.finfo(x.dtype).max)).any())
+
+
 CONDITIONS = {"window_without_input": _window_without_input,
+              "plane_sum_overflows": _plane_sum_overflows,
               "unpool_default_size_below_one": _unpool_default_size_below_one,
               "subnormal_input": _subnormal_input,
               "window_of_minus_infinity": _window_of_minus_infinity,

@@ -40,6 +40,7 @@ class RuleState:
     check_unsupported: set = field(default_factory=set)  # the reasons of the running check
     conventions: Counter = field(default_factory=Counter)
     deviations: list = field(default_factory=list)  # the adapter's entries for this rule
+    every_deviation: list = field(default_factory=list)  # all its entries, to name one
     deviated: list = field(default_factory=list)  # (entry, failure) of examples set aside
     adapter_s: float = 0.0  # time inside the adapter's calls
     digest: ExampleDigest = field(default_factory=ExampleDigest)  # of the checked examples
@@ -91,11 +92,13 @@ _STATES: dict[str, RuleState] = {}
 
 def begin(rule_id: str, timeout: float | None = 60.0, deviations=(),
           shrink_budget: float | None = SHRINK_BUDGET_S,
-          record_calls: str | None = None) -> RuleState:
-    """A fresh state for a run of `rule_id`'s checks, with the adapter's declared deviations;
-    with `record_calls`, each call is written there before it is made (inflight.py)."""
+          record_calls: str | None = None, every=()) -> RuleState:
+    """A fresh state for a run of `rule_id`'s checks, with the adapter's declared deviations
+    for it (and `every` one of the adapter's, which a failure may name); with `record_calls`,
+    each call is written there before it is made (inflight.py)."""
     _STATES[rule_id] = RuleState(rule_id, timeout, deviations=list(deviations),
-                                 shrink_budget=shrink_budget, record_calls=record_calls)
+                                 shrink_budget=shrink_budget, record_calls=record_calls,
+                                 every_deviation=list(every))
     return _STATES[rule_id]
 
 
@@ -212,13 +215,43 @@ class Probe:
         self.calls.append(call)
         self._unless_it_crashes(call)
         handed, dy = _copies(args), _copies([cotangent])[0]
-        grads = self._guarded(lambda: self.adapter.vjp(op, tuple(handed), dy, **params), call)
+        try:
+            grads = self._guarded(lambda: self.adapter.vjp(op, tuple(handed), dy, **params),
+                                  call)
+        except AdapterCrash as crash:
+            self._cotangent_of_another_shape(call, crash)
+            raise
         if not isinstance(grads, (tuple, list)) or len(grads) != len(args):
             self.fail(f"vjp({op!r})", _described(grads),
                       f"a tuple of {len(args)} arrays, one per argument")
         grads = tuple(self._array(f"vjp({op!r})[{i}]", g) for i, g in enumerate(grads))
         self._outputs += [(g, call) for g in grads]
         return grads
+
+    def _cotangent_of_another_shape(self, call: Call, crash: AdapterCrash):
+        """A VJP that raised where the adapter's own forward output has another shape than the
+        spec's, the cotangent's: the VJP cannot take that cotangent. A failure saying so, with
+        the two shapes and the deviation declared for the forward call, instead of the
+        framework's error (which a deviation declared for this VJP call then sets aside)."""
+        forward_call = Call(call.op, call.arrays, call.params)
+        try:
+            out = self._guarded(lambda: getattr(self.adapter, call.op)(
+                *_copies(call.arrays), **call.params), forward_call, wrap=False)
+        except Exception:
+            return  # the forward raises too: the error is the adapter's own
+        forward, spec = tuple(np.shape(out)), tuple(np.shape(call.cotangent))
+        if forward == spec:
+            return
+        declared = next((d for d in self.state.every_deviation
+                         if d.rule != self.rule_id and d.matches(forward_call)), None)
+        why = (f"a declared deviation: {declared.observed} ({declared.evidence})" if declared
+               else "no deviation declares that shape")
+        self.fail(f"{call.op}(...).shape, the adapter's forward output", forward,
+                  f"{spec}, the spec's and the cotangent's shape: its VJP cannot take the "
+                  f"spec's cotangent ({why})",
+                  block=f"the adapter's VJP raised {type(crash.error).__name__}: "
+                        f"{str(crash.error).splitlines()[0] if str(crash.error) else ''}",
+                  call=call)
 
     def _array(self, quantity: str, out) -> np.ndarray:
         """`out` if it is a NumPy array of numbers (the protocol's output); else a failure

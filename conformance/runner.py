@@ -97,8 +97,9 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
     test = check.test(PROFILES[profile], seed)
     state = probe.state(check.rule_id)
     state.begin_check(check.name)
+    narrowed = set()  # the declared limits that narrowed this check's draws
     try:
-        with region.inside(declared):
+        with region.inside(declared, narrowed):
             test(adapter)
     except region.OutsideRegion as beyond:
         return CheckOutcome("unsupported", reasons=[str(beyond)])
@@ -113,7 +114,7 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
     except CallTimedOut as hung:
         return CheckOutcome("error", str(hung.crash), crash=hung.crash, timed_out=True)
     except Unsatisfiable as error:
-        reasons = sorted(state.check_unsupported)
+        reasons = sorted(state.check_unsupported | narrowed)
         if state.deviated:
             return CheckOutcome("pass", reasons=reasons)  # every example was a declared one
         if reasons:
@@ -124,7 +125,7 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
         return CheckOutcome("error", f"no valid example could be drawn: {error}")
     except (HypothesisException, Exception) as error:
         return CheckOutcome("error", f"{check.name} raised {type(error).__name__}: {error}")
-    return CheckOutcome("pass", reasons=sorted(state.check_unsupported))
+    return CheckOutcome("pass", reasons=sorted(state.check_unsupported | narrowed))
 
 
 def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, seed,
@@ -134,7 +135,7 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
     written to that file before it is made (for a worker that may die in it: inflight.py)."""
     clock = time.perf_counter()
     state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id],
-                        shrink_budget, record_calls)
+                        shrink_budget, record_calls, every=deviations)
     recipe_counts = getattr(adapter, "recipe_counts", None)  # NAME+recipes (cnnspec.recipes)
     if recipe_counts is not None:
         recipe_counts()
@@ -167,6 +168,8 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
         result.reproducer = failure.reproducer(adapter_ref)
         others = {id(e): e for e, _ in state.deviated if e is not entry}
         result.notes += [f"also declared: {e.observed} ({e.evidence})" for e in others.values()]
+        if reasons:
+            result.notes.append("partly unsupported: " + "; ".join(reasons))
     elif any(o.status == "pass" for o in outcomes):
         result.status = "pass"
         if reasons:
@@ -182,7 +185,7 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
         result.recipes = dict(sorted(recipe_counts().items())) or None
     result.declined = state.declined
     result.digest = state.digest.hexdigest()
-    if state.conventions and result.status != "fail":  # seen before a failure: not a verdict
+    if state.conventions and result.status not in ("fail", "error"):  # not a verdict then
         result.convention = "; ".join(sorted(state.conventions))
     matched = {id(entry) for entry, _ in state.deviated}
     stale = [d for d in state.deviations if id(d) not in matched and result.status != "fail"]

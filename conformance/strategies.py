@@ -221,12 +221,19 @@ def conv_cases(draw, *, max_ndim=3, dtype=None, groups=True, min_groups=1, bias=
 
 
 @st.composite
-def conv_transpose_cases(draw, *, max_ndim=3, dtype=None, bias=None, style=None, max_size=5):
-    """Transposed-conv calls with output padding below max(stride, dilation)."""
+def conv_transpose_cases(draw, *, max_ndim=3, dtype=None, bias=None, style=None, max_size=5,
+                         min_groups=1):
+    """Transposed-conv calls with output padding below max(stride, dilation); with
+    `min_groups` > 1, that many groups or more, each with 2 output channels (a per-channel
+    quantity such as the bias then differs from a per-group one)."""
     ndim = draw(spatial_ranks(1, max_ndim))
     size = max_size if ndim < 3 else min(max_size, 3)
-    g = draw(st.sampled_from([1, 1, 2])) if region.allows("groups", "conv_transpose") else 1
-    group_in, group_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    if min_groups > 1:
+        region.require("groups", "conv_transpose")
+    g = (draw(st.sampled_from([1, 1, 2] if min_groups == 1 else [2, 3]))
+         if region.allows("groups", "conv_transpose") else 1)
+    group_in = draw(st.integers(1, 2))
+    group_out = 2 if min_groups > 1 else draw(st.integers(1, 2))
     kernel, stride, dilation, pad, spatial, output_padding = [], [], [], [], [], []
     for _ in range(ndim):
         i, k = draw(st.integers(1, size)), draw(st.integers(1, 4))
@@ -424,15 +431,18 @@ def logits(draw, *, dtype=None, min_len=1, max_len=8, rows=3, style=None):
 
 
 @st.composite
-def activation_inputs(draw, *, dtype=None, size=12):
-    """Inputs over the whole range: 0, the kinks, huge, tiny and subnormal magnitudes, +-inf."""
+def activation_inputs(draw, *, dtype=None, size=12, extra=(), nan=False):
+    """Inputs over the whole range: 0, the kinks, huge, tiny and subnormal magnitudes, +-inf,
+    and the `extra` values a check adds; with `nan`, a NaN at a drawn position besides."""
     dtype = dtype_or(draw, dtype)
     info = ml_dtypes.finfo(as_dtype(dtype))
     rng = np.random.default_rng(draw(seeds()))
     specials = np.array([0.0, -0.0, 6.0, 1.0, -1.0, float(info.max), -float(info.max),
                          float(info.tiny), float(info.smallest_subnormal), 1e3, -1e3, 30.0,
-                         -30.0, np.inf, -np.inf])
+                         -30.0, np.inf, -np.inf, *extra])
     picked = rng.choice(specials, size=size // 2)
     drawn = rng.normal(size=size - size // 2) * 2.0 ** rng.integers(-8, 8, size=size - size // 2)
     array = kept(draw, rng, np.concatenate([picked, drawn]))
+    if nan:
+        array[draw(st.integers(0, size - 1))] = np.nan
     return array.astype(as_dtype(dtype)).reshape(1, 1, -1)

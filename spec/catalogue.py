@@ -53,6 +53,7 @@ UNPOOLING = "Zeiler & Fergus, Visualizing and Understanding Convolutional Networ
 SUBPIXEL = "Shi et al., Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel Convolutional Neural Network, CVPR 2016, arXiv:1609.05158"
 TORCH_KINKS = "https://pytorch.org/docs/stable/notes/autograd.html#gradients-for-non-differentiable-functions"
 GLOROT = "Glorot & Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010, https://proceedings.mlr.press/v9/glorot10a.html"
+IEEE_NAN = "IEEE 754-2019, 6.2: an operation with a quiet NaN input delivers a quiet NaN; unlike C's fmax, https://en.cppreference.com/w/c/numeric/math/fmax (fmax(NaN, 0) = 0)"
 STABLE_SIGMOID = "Vieira, Exp-normalize trick (the stable sigmoid), https://timvieira.github.io/blog/post/2014/02/11/exp-normalize-trick/"
 ELU_PAPER = "Clevert, Unterthiner & Hochreiter, Fast and Accurate Deep Network Learning by Exponential Linear Units (ELUs), ICLR 2016, arXiv:1511.07289"
 
@@ -159,8 +160,8 @@ _GEOMETRY = (
         formula="o = i - k + 1",
         sources=(DUMOULIN + ", relationship 1",),
         examples=(Example("conv_output_size(28, 5)", "24"),
-                  Example('same_pads(28, 5, mode="SAME_UPPER") != (0, 0)', "True",
-                          "VALID is no padding at all, unlike SAME")),
+                  Example('same_pads(28, 5, mode="SAME_UPPER")', "(2, 2)",
+                          "VALID is no padding at all, unlike SAME: 28 - 5 + 1 = 24, not 28")),
     ),
     Rule(
         id="conv.half_padding",
@@ -267,7 +268,9 @@ _GEOMETRY = (
         section="Geometry", kind="geometry",
         statement="With ceil_mode=True the division rounds up (the Caffe convention), "
                   "then the last window is dropped if it would start at or past i + pb: every "
-                  "window must start inside the input or the begin padding.",
+                  "window must start inside the input or the begin padding. A last window that "
+                  "starts inside the begin padding ((o-1)*s < pb) is kept: its start in input "
+                  "coordinates, (o-1)*s - pb, is negative, not past the end.",
         formula="o = ceil((i + pb + pe - d*(k-1) - 1) / s) + 1; if (o-1)*s >= i + pb: o -= 1",
         sources=(TORCH_MAXPOOL, ONNX_MAXPOOL,
                                 "https://github.com/pytorch/pytorch/issues/116420"),
@@ -275,6 +278,8 @@ _GEOMETRY = (
             Example("pool_output_size(5, 2, stride=2, ceil_mode=True)", "3", "ceil keeps the partial window"),
             Example("pool_output_size(9, 4, stride=4, pads=(2, 2), ceil_mode=True)", "3",
                     "pytorch #116420: ceil gives 4, but that window starts at 12 >= i + pb = 11"),
+            Example("pool_output_size(1, 4, stride=1, pads=(2, 2), ceil_mode=True)", "2",
+                    "both windows start in the begin padding (at -2 and -1) and hold x[0]"),
         ),
     ),
     Rule(
@@ -451,8 +456,9 @@ _VALUES = (
         statement="Stride s equals the unit-stride result sampled every s.",
         formula="conv(x, w, stride=s) = conv(x, w, stride=1)[..., ::s]",
         sources=(DUMOULIN,),
-        examples=(Example("conv_output_size(7, 3, stride=2) == len(range(0, conv_output_size(7, 3), 2))",
-                          "True"),),
+        examples=(Example("ref.conv(np.arange(7.).reshape(1, 1, 7), np.ones((1, 1, 3)), strides=(2,), "
+                          "pads=((0, 0),), dilations=(1,), groups=1)[0, 0].tolist()", "[3.0, 9.0, 15.0]",
+                          "the unit-stride sums of 0..6 by threes are 3, 6, 9, 12, 15: every 2nd"),),
     ),
     Rule(
         id="conv.matrix_form",
@@ -497,14 +503,19 @@ _VALUES = (
         statement="A transposed conv equals: insert s - 1 zeros between input elements, pad "
                   "d*(k-1) - pb at the begin and d*(k-1) - pe + a at the end, flip the kernel "
                   "spatially and swap its in/out axes, then a unit-stride conv with dilation d "
-                  "(JAX's conv_transpose without transpose_kernel skips the flip).",
+                  "(JAX's conv_transpose without transpose_kernel skips the flip). A bias adds "
+                  "b[c] to output channel c, with groups as without: C_out = g * (C_out/g) "
+                  "biases, one per channel, not one per group.",
         formula="convT(x, w) = conv(pad(zero_insert(x, s), (d*(k-1)-pb, d*(k-1)-pe+a)), "
                 "swap_io(flip(w)), stride=1, dilation=d)",
         sources=(DUMOULIN + ", relationships 12-14", STABLEHLO),
         examples=(Example("ref.pad(ref.zero_insert(np.ones((1, 1, 3, 3)), (2, 2)), ((1, 1), (1, 1))).shape",
                           "(1, 1, 7, 7)",
                           "s=2, p=1, k=3: 1 zero between, k-p-1 = 1 around; a 3x3 conv "
-                          "then gives 5x5"),),
+                          "then gives 5x5"),
+                  Example("ref.conv_transpose(np.ones((1, 2, 1)), np.ones((2, 2, 1)), np.array([10., 20., 30., 40.]), "
+                          "strides=(1,), pads=((0, 0),), dilations=(1,), groups=2, output_padding=(0,))[0, :, 0].tolist()",
+                          "[11.0, 21.0, 31.0, 41.0]", "2 groups of 2 output channels: each its own bias")),
     ),
     Rule(
         id="conv_transpose.matrix_transpose",
@@ -618,11 +629,15 @@ _VALUES = (
         title="Global average pooling",
         section="Values against the reference", kind="value",
         statement="Global average pooling is the spatial mean, and an average pool whose kernel is "
-                  "the input size.",
+                  "the input size. The mean of values within the dtype's range is within it: a "
+                  "float16 plane is summed in a wider type (float32), since its sum passes 65504 "
+                  "long before its mean does.",
         formula="gap(x)[n, c] = mean(x[n, c]) = avg_pool(x, kernel_shape=x.shape[2:])",
         sources=(NIN,) + ("https://onnx.ai/onnx/operators/onnx__GlobalAveragePool.html",),
         examples=(Example("ref.global_avg_pool(np.arange(8.).reshape(1, 2, 2, 2))[:, :, 0, 0].tolist()",
-                          "[[1.5, 5.5]]"),),
+                          "[[1.5, 5.5]]"),
+                  Example("ref.global_avg_pool(np.full((1, 1, 4, 4), 40000, np.float16)).item()",
+                          "40000.0", "16 * 40000 = 640000 is inf in float16; the mean is not")),
     ),
     Rule(
         id="pool.adaptive_bins",
@@ -642,11 +657,15 @@ _VALUES = (
         section="Values against the reference", kind="value",
         statement="Max unpooling writes each pooled value at its recorded argmax and zeros "
                   "elsewhere; for non-overlapping windows it equals the max-pool VJP applied to the "
-                  "pooled values.",
+                  "pooled values. Without output_size its size is (i-1)*s - pb - pe + k: the "
+                  "pads come off, as they do the input size that pooling saw.",
         formula="unpool(y, idx)[idx[t]] = y[t], 0 elsewhere; size (i-1)*s - pb - pe + k",
         sources=(UNPOOLING,) + ("https://pytorch.org/docs/stable/generated/torch.nn.MaxUnpool2d.html",),
         examples=(Example('ref.max_unpool(np.array([[[5.]]]), np.array([[[1]]]), kernel_shape=(3,), strides=(3,), '
-                          'pads="VALID").tolist()', "[[[0.0, 5.0, 0.0]]]"),),
+                          'pads="VALID").tolist()', "[[[0.0, 5.0, 0.0]]]"),
+                  Example('ref.max_unpool(np.array([[[5., 7.]]]), np.array([[[0, 2]]]), kernel_shape=(3,), strides=(2,), '
+                          'pads=((1, 1),)).tolist()', "[[[5.0, 0.0, 7.0]]]",
+                          "(2-1)*2 - 1 - 1 + 3 = 3, the input of that pool (5 with the pads)")),
     ),
     Rule(
         id="upsample.nearest",
@@ -895,8 +914,9 @@ _STABILITY = (
                   "maximum M is safe).",
         formula="softmax(x + c) = softmax(x)",
         sources=(BHH,),
-        examples=(Example("ref.softmax(np.array([1001., 1002.]), axis=0).tolist() == "
-                          "ref.softmax(np.array([1., 2.]), axis=0).tolist()", "True"),),
+        examples=(Example("ref.softmax(np.array([1001., 1002.]), axis=0).tolist()",
+                          "[0.2689414213699951, 0.7310585786300049]",
+                          "1/(1+e) and e/(1+e), the softmax of [1, 2]; e^1001 itself is inf"),),
     ),
     Rule(
         id="softmax.overflow",
@@ -959,46 +979,55 @@ _STABILITY = (
         section="Numerical stability", kind="stability",
         statement="Sigmoid is finite in [0, 1] for |x| up to the dtype maximum and symmetric, "
                   "sigma(-x) = 1 - sigma(x); the stable split is 1/(1+e^-x) for x >= 0 and "
-                  "e^x/(1+e^x) for x < 0.",
+                  "e^x/(1+e^x) for x < 0. Its tail keeps relative accuracy while the dtype "
+                  "holds it (in float64 e^x down to x = -708: not 0 below -40); NaN gives NaN.",
         formula="sigma(x) = 1/(1 + e^-x) if x >= 0 else e^x/(1 + e^x)",
-        sources=(STABLE_SIGMOID, _torch_doc("Sigmoid"),),
-        examples=(Example("ref.sigmoid(np.array([-1000., 0., 1000.])).tolist()", "[0.0, 0.5, 1.0]"),),
+        sources=(STABLE_SIGMOID, _torch_doc("Sigmoid"), IEEE_NAN),
+        examples=(Example("ref.sigmoid(np.array([-1000., 0., 1000.])).tolist()", "[0.0, 0.5, 1.0]"),
+                  Example("float(ref.sigmoid(np.array([-50.])).item() / np.exp(-50.))", "1.0",
+                          "e^-50 / (1 + e^-50) = 1.9e-22: e^x itself to float64's precision")),
     ),
     Rule(
         id="activation.relu",
         title="ReLU",
         section="Numerical stability", kind="value",
-        statement="ReLU is max(0, x).",
+        statement="ReLU is max(0, x); NaN gives NaN (a diverged value stays visible), as for "
+                  "every activation here.",
         formula="relu(x) = max(0, x)",
-        sources=(_torch_doc("ReLU"),),
-        examples=(Example("ref.relu(np.array([-2., 0., 3.])).tolist()", "[0.0, 0.0, 3.0]"),),
+        sources=(_torch_doc("ReLU"), IEEE_NAN),
+        examples=(Example("ref.relu(np.array([-2., 0., 3.])).tolist()", "[0.0, 0.0, 3.0]"),
+                  Example("np.isnan(ref.relu(np.array([np.nan, -1.]))).tolist()", "[True, False]",
+                          "fmax(NaN, 0) would give 0")),
     ),
     Rule(
         id="activation.leaky_relu",
         title="Leaky ReLU",
         section="Numerical stability", kind="value",
         statement="Leaky ReLU has slope alpha below 0 (PyTorch and ONNX default 0.01, tf.nn 0.2, "
-                  "Keras 0.3).",
+                  "Keras 0.3); NaN gives NaN.",
         formula="leaky_relu(x) = x if x >= 0 else alpha*x",
-        sources=(_torch_doc("LeakyReLU"),),
+        sources=(_torch_doc("LeakyReLU"), IEEE_NAN),
         examples=(Example("ref.leaky_relu(np.array([-2., 3.]), alpha=0.01).tolist()", "[-0.02, 3.0]"),),
     ),
     Rule(
         id="activation.relu6",
         title="ReLU6",
         section="Numerical stability", kind="value",
-        statement="ReLU6 clips to [0, 6].",
+        statement="ReLU6 clips to [0, 6]; NaN gives NaN.",
         formula="relu6(x) = min(max(0, x), 6)",
-        sources=(_torch_doc("ReLU6"),),
-        examples=(Example("ref.relu6(np.array([-1., 3., 7.])).tolist()", "[0.0, 3.0, 6.0]"),),
+        sources=(_torch_doc("ReLU6"), IEEE_NAN),
+        examples=(Example("ref.relu6(np.array([-1., 3., 7.])).tolist()", "[0.0, 3.0, 6.0]"),
+                  Example("np.isnan(ref.relu6(np.array([np.nan]))).tolist()", "[True]",
+                          "a clip to [0, 6] keeps NaN")),
     ),
     Rule(
         id="activation.elu",
         title="ELU",
         section="Numerical stability", kind="value",
-        statement="ELU is x above 0 and alpha*(e^x - 1) below, saturating at -alpha.",
+        statement="ELU is x above 0 and alpha*(e^x - 1) below, saturating at -alpha; NaN gives "
+                  "NaN.",
         formula="elu(x) = x if x > 0 else alpha*(e^x - 1)",
-        sources=(ELU_PAPER, _torch_doc("ELU"),),
+        sources=(ELU_PAPER, _torch_doc("ELU"), IEEE_NAN),
         examples=(Example("ref.elu(np.array([-1000., 0., 2.]), alpha=1.0).tolist()", "[-1.0, 0.0, 2.0]"),),
     ),
     Rule(
@@ -1006,11 +1035,13 @@ _STABILITY = (
         title="tanh",
         section="Numerical stability", kind="value",
         statement="tanh is odd, lies in (-1, 1) (reaching +-1 only by rounding), and equals "
-                  "2*sigma(2x) - 1.",
+                  "2*sigma(2x) - 1; NaN gives NaN.",
         formula="tanh(-x) = -tanh(x);  tanh(x) = 2*sigma(2x) - 1",
-        sources=(_torch_doc("Tanh"),),
-        examples=(Example("round(ref.tanh(np.array([0.5])).item() - (2 * ref.sigmoid(np.array([1.0])).item() - 1), 15)",
-                          "0.0"),),
+        sources=(_torch_doc("Tanh"), IEEE_NAN),
+        examples=(Example("ref.tanh(np.array([0.5])).item()", "0.46211715726000974",
+                          "(e - 1)/(e + 1) = 2*sigma(1) - 1"),
+                  Example("ref.tanh(np.array([-0.5, 20.])).tolist()", "[-0.46211715726000974, 1.0]",
+                          "odd; 1 - tanh(20) = 8.5e-18 rounds to 1")),
     ),
 )
 

@@ -101,6 +101,45 @@ class DeclaredNanRelu6(NanRelu6AtInfinity):
     deviations_file = DATA / "nan_relu6.toml"
 
 
+class ValidTransposedConvMaxKS(NumpyAdapter):
+    """A 'valid' transposed conv (i-1)*s + max(k, s) long, as Keras makes it (declared for the
+    forward rule), whose VJP indexes its own, longer output: the spec's cotangent is too short
+    for it and the library raises an IndexError."""
+
+    name = "valid-max-ks"
+    deviations_file = DATA / "valid_length.toml"
+
+    def conv_transpose(self, x, w, b=None, *, strides, pads, output_padding, **params):
+        if pads == "VALID":
+            k = np.shape(w)[2:]
+            output_padding = tuple(max(s - kk, 0) for s, kk in zip(strides, k))
+            pads = ((0, 0),) * len(k)
+        return super().conv_transpose(x, w, b, strides=strides, pads=pads,
+                                      output_padding=output_padding, **params)
+
+    def vjp(self, op, args, cotangent, **params):
+        if op == "conv_transpose":
+            longer = self.conv_transpose(*args, **params).shape
+            if np.shape(cotangent) != longer:
+                raise IndexError(f"index {longer[-1] - 1} is out of bounds for axis 2 with "
+                                 f"size {np.shape(cotangent)[-1]}")
+        return super().vjp(op, args, cotangent, **params)
+
+
+class RaisesAfterAConvention(NumpyAdapter):
+    """Max pooling that works (NaN propagates: a convention recorded) for its first 5 calls,
+    then raises: an error row, which records no convention."""
+
+    name = "raises-later"
+    calls = 0
+
+    def max_pool(self, x, **params):
+        type(self).calls += 1
+        if type(self).calls > 5:
+            raise RuntimeError("planted crash after 5 calls")
+        return super().max_pool(x, **params)
+
+
 INSTANCE = NoCeilMode()  # an adapter given as an instance, built on the cpu
 
 

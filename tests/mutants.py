@@ -505,6 +505,96 @@ class Bfloat16ConvThroughFloat16(Mutant):
             return super().conv(*half, **params).astype(x.dtype)
 
 
+class ReluThroughFmax(Mutant):
+    """ReLU as C's `fmax(x, 0)`, which returns the other operand for a NaN: a diverged value
+    comes out as 0."""
+
+    def relu(self, x):
+        x = np.asarray(x)
+        return np.fmax(x, np.zeros((), x.dtype))
+
+
+class GlobalAvgPoolSumsInFloat16(Mutant):
+    """float16 global average pooling that sums the plane in float16 before dividing: inf on a
+    large plane of large values, where the mean itself is representable."""
+
+    def global_avg_pool(self, x):
+        x = np.asarray(x)
+        if x.dtype != np.float16:
+            return super().global_avg_pool(x)
+        axes = tuple(range(2, x.ndim))
+        with np.errstate(over="ignore"):
+            total = np.add.reduce(x, axis=axes, keepdims=True, dtype=np.float16)
+            return (total / np.float16(np.prod(x.shape[2:]))).astype(np.float16)
+
+
+class ConvTransposeBiasByGroup(Mutant):
+    """Grouped transposed conv that adds `b[c // (C_out / groups)]`, the bias of the output
+    channel's group, to output channel c instead of `b[c]`."""
+
+    def conv_transpose(self, x, w, b=None, *, groups, **params):
+        if b is None:
+            return super().conv_transpose(x, w, None, groups=groups, **params)
+        b = np.asarray(b)
+        per_group = b.shape[0] // groups
+        by_group = b[np.arange(b.shape[0]) // per_group]
+        return super().conv_transpose(x, w, by_group, groups=groups, **params)
+
+
+class SigmoidFlushesTheFloat64Tail(Mutant):
+    """float64 sigmoid that returns exactly 0 below x = -40 (a cut-off fitted to float32's tail,
+    reused for float64): the true value there is about 4e-18 and smaller, still normal."""
+
+    def sigmoid(self, x):
+        x = np.asarray(x)
+        out = super().sigmoid(x)
+        return np.where(x < -40, np.zeros((), x.dtype), out) if x.dtype == np.float64 else out
+
+
+def _drop_windows_starting_in_the_begin_padding(y, x_shape, kernel_shape, strides, pads):
+    """`y` without the last window of each axis where ceil mode made 2 or more windows and the
+    last one starts inside the begin padding: its start, `(o-1)*s - pb`, computed in unsigned
+    arithmetic, wraps past the input size, as a C kernel with `size_t` sizes computes it."""
+    keep = []
+    for o, s, (pb, _), i in zip(y.shape[2:], strides, pads, x_shape[2:]):
+        start = ((o - 1) * s - pb) % 2**64
+        keep.append(slice(0, o - 1) if o >= 2 and start >= i else slice(None))
+    return y[(Ellipsis,) + tuple(keep)]
+
+
+class CeilDropsWindowStartingInBeginPadding(Mutant):
+    """Ceil-mode pooling whose last-window test, `start >= i` on the window's start in input
+    coordinates, is done on unsigned integers: a last window that starts in the begin padding
+    (a negative start) wraps to a huge one and is dropped."""
+
+    def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode):
+        y = super().max_pool(x, kernel_shape=kernel_shape, strides=strides, pads=pads,
+                             dilations=dilations, ceil_mode=ceil_mode)
+        if not ceil_mode or isinstance(pads, str):
+            return y
+        return _drop_windows_starting_in_the_begin_padding(y, np.shape(x), kernel_shape, strides,
+                                                           pads)
+
+    def avg_pool(self, x, *, kernel_shape, strides, pads, ceil_mode, count_include_pad):
+        y = super().avg_pool(x, kernel_shape=kernel_shape, strides=strides, pads=pads,
+                             ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+        if not ceil_mode or isinstance(pads, str):
+            return y
+        return _drop_windows_starting_in_the_begin_padding(y, np.shape(x), kernel_shape, strides,
+                                                           pads)
+
+
+class UnpoolDefaultSizeIgnoresPads(Mutant):
+    """max_unpool whose default output size is `(i-1)*s + k`, forgetting `- pb - pe`."""
+
+    def max_unpool(self, x, indices, *, kernel_shape, strides, pads, output_size=None):
+        if output_size is None and not isinstance(pads, str):
+            output_size = tuple((i - 1) * s + k for i, s, k in
+                                zip(np.shape(x)[2:], strides, kernel_shape))
+        return super().max_unpool(x, indices, kernel_shape=kernel_shape, strides=strides,
+                                  pads=pads, output_size=output_size)
+
+
 MUTANTS = {
     "NoKernelFlip": "conv_transpose.zero_insert_flip",
     "FlippedKernelConv": "conv.cross_correlation",
@@ -548,4 +638,10 @@ MUTANTS = {
     "AvgPoolGradientIgnoresDepth": "grad.avg_pool.uniform",
     "LogSoftmaxClampsMinusInfinity": "log_softmax.stability",
     "Bfloat16ConvThroughFloat16": "conv.matches_reference",
+    "ReluThroughFmax": "activation.relu",
+    "GlobalAvgPoolSumsInFloat16": "pool.global_average",
+    "ConvTransposeBiasByGroup": "conv_transpose.zero_insert_flip",
+    "SigmoidFlushesTheFloat64Tail": "sigmoid.stability",
+    "CeilDropsWindowStartingInBeginPadding": "pool.output_size.ceil",
+    "UnpoolDefaultSizeIgnoresPads": "pool.max_unpool",
 }

@@ -5,6 +5,7 @@ control, declining what such a library lacks. The suite must still check every r
 from __future__ import annotations
 
 from cnnspec.adapters import Capabilities
+from cnnspec.adapters.capabilities import OPTIONS
 from cnnspec.adapters.numpy_adapter import NumpyAdapter
 
 
@@ -44,3 +45,18 @@ class Declared2dForwardFloat32(NumpyAdapter):
         gradients=frozenset(), spatial_ranks=frozenset({2}), dtypes=frozenset({"float32"}),
         reasons={"gradients": "inference only", "spatial_ranks": "2 spatial axes only",
                  "dtypes": "float32 only"})
+
+
+class NeverCountsPadding(NumpyAdapter):
+    """Average pooling that never counts padding (count_include_pad=True declared unsupported,
+    as TensorFlow does), and no float64 3-d pooling kernel (declined call by call)."""
+
+    name = "never-counts-padding"
+    capabilities = Capabilities(options={"avg_pool": OPTIONS - {"count_include_pad"}},
+                                reasons={"count_include_pad": "its average pooling never "
+                                                              "counts padding"})
+
+    def supports(self, op, **params):
+        if op == "avg_pool" and params.get("dtype") == "float64" and len(params["shape"]) == 5:
+            return "no float64 3-d average pooling kernel"
+        return super().supports(op, **params)

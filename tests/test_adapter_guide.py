@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+import required
 
 TESTS = Path(__file__).resolve().parent
 OPS = {"conv", "max_pool", "avg_pool", "softmax", "relu"}  # what two_d_library.py has
@@ -18,7 +18,7 @@ def test_the_two_dimensional_forward_only_adapter_is_under_50_lines():
 
 
 def test_every_rule_it_can_check_is_checked(tmp_path):
-    pytest.importorskip("torch")
+    required.module("torch", "CNNSPEC_REQUIRE_TORCH")
     from cnnspec.conformance.registry import all_checks
 
     path = tmp_path / "two-d.json"

@@ -4,7 +4,8 @@ Every ```bash block of README.md and docs/*.md is run, in order, in a fresh fold
 `cnnspec` command as written, with `--rule activation.relu6` added to `run` (and `-k relu6` to
 the pytest route) to keep it short, so that file names, options and the order of commands must
 agree (a gate that reads a file no run wrote fails here). Commands that install or run for
-minutes (pip, the project's own tests, tox) are checked by CI itself. The `cnnspec` commands
+minutes (pip, the project's own tests, tox) are checked by CI itself. Each command is held to
+what it gives, not only to its exit code (`does_what_it_says`). The `cnnspec` commands
 of the YAML blocks (a downstream workflow, with its own adapter) are parsed by cnnspec's
 argument parser, a matrix's `${{ matrix.NAME }}` standing for the first value of NAME. The first
 bash block is README's quick start, which CI runs whole."""
@@ -14,10 +15,13 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
 from cnnspec.cli import build_parser
+from cnnspec.reports.results import load
+from cnnspec.spec import RULES
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -49,6 +53,87 @@ def shortened(words: list[str]) -> list[str]:
     return words
 
 
+def _option(words: list[str], name: str) -> str | None:
+    """The value of `--name VALUE` or `--name=VALUE` in `words`, if given."""
+    for at, word in enumerate(words):
+        if word == name and at + 1 < len(words):
+            return words[at + 1]
+        if word.startswith(name + "="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def _run_did(words, stdout, cwd) -> str | None:
+    """`cnnspec run` (shortened with activation.relu6): a passing relu6 row per adapter, and
+    each results file it names, one per adapter, holding the rows of its --rule prefixes; the
+    HTML report showing relu6."""
+    adapters = [words[at + 1] for at, word in enumerate(words) if word == "--adapter"]
+    rows = re.findall(r"^(?:pass|deviation|unsupported) +(?:\S+: )?activation\.relu6\b", stdout,
+                      flags=re.M)  # "numpy: activation.relu6" where several adapters run
+    if len(rows) != len(adapters):
+        return f"{len(rows)} passing activation.relu6 rows for {len(adapters)} adapters"
+    written = re.findall(r"^results: (\S+)$", stdout, flags=re.M)
+    if _option(words, "--json") and len(written) != len(adapters):
+        return f"{len(written)} results files for {len(adapters)} adapters"
+    prefixes = tuple(words[at + 1] for at, word in enumerate(words) if word == "--rule")
+    asked = [rule_id for rule_id in RULES if rule_id.startswith(prefixes)]
+    for name in written:
+        ids = [row.id for row in load(cwd / name).rules]
+        if ids != asked:
+            return f"{name} holds the rows {ids}, not those of --rule {prefixes}: {asked}"
+    report = _option(words, "--html")
+    if report and "activation.relu6" not in (cwd / report).read_text(encoding="utf-8"):
+        return f"{report} does not show activation.relu6"
+    return None
+
+
+def _report_did(words, stdout, cwd) -> str | None:
+    """`cnnspec report FOLDER --html PATH`: one column per results file of the folder."""
+    files = sorted((cwd / words[2]).glob("results*.json"))
+    html = (cwd / _option(words, "--html")).read_text(encoding="utf-8")
+    missing = [f.name for f in files if load(f).adapter["name"] not in html]
+    if f"({len(files)} adapters," not in stdout or missing:
+        return f"the merged report lacks {missing or 'its adapter count'}"
+    return None
+
+
+def _pytest_did(words, stdout, cwd) -> str | None:
+    """pytest with `--junit-xml`: the XML holds the relu6 test cases, none failed."""
+    suite = ElementTree.parse(cwd / _option(words, "--junit-xml")).getroot().iter("testsuite")
+    suite = next(suite)
+    cases = [case.get("name") for case in suite.iter("testcase")]
+    if not cases or not all("relu6" in name for name in cases):
+        return f"the JUnit XML holds the test cases {cases}"
+    if int(suite.get("failures")) or int(suite.get("errors")):
+        return "the JUnit XML records failures"
+    return None
+
+
+def does_what_it_says(words: list[str], stdout: str, cwd: Path) -> str | None:
+    """What is wrong with a command's output and files, or None: each command kind is held to
+    what the docs say it gives, beyond its exit code."""
+    if words[0] != "cnnspec" and not words[0].endswith("/cnnspec"):
+        return _pytest_did(words, stdout, cwd) if "--junit-xml" in " ".join(words) else None
+    sub = words[1]
+    if sub == "run":
+        return _run_did(words, stdout, cwd)
+    if sub == "rules":
+        absent = [rule_id for rule_id in RULES if rule_id not in stdout.split()]
+        return f"rules not listed: {absent}" if absent else None
+    if sub == "explain":
+        title = f"{words[2]}: {RULES[words[2]].title}"
+        return None if stdout.startswith(title) else f"does not start with {title!r}"
+    if sub == "report":
+        return _report_did(words, stdout, cwd)
+    if sub == "gate":
+        return None if re.search(r"^0 worse, ", stdout, flags=re.M) else "reports a regression"
+    if sub == "new-adapter":
+        source = (cwd / f"{words[2]}.py").read_text(encoding="utf-8")
+        compile(source, words[2], "exec")
+        return None if "class MyLibrary" in source else "the template has no MyLibrary"
+    return f"no check of what `cnnspec {sub}` gives: add one"
+
+
 @pytest.mark.parametrize("path", DOCS, ids=[p.name for p in DOCS])
 def test_the_bash_blocks_run_as_written(path, tmp_path):
     ran = 0
@@ -61,6 +146,8 @@ def test_the_bash_blocks_run_as_written(path, tmp_path):
         shown = subprocess.run(words, capture_output=True, text=True, cwd=tmp_path, check=False)
         assert shown.returncode == 0, f"{path.name}: `{command}` exited {shown.returncode}:\n" \
                                       f"{shown.stdout[-1500:]}\n{shown.stderr[-1500:]}"
+        problem = does_what_it_says(words, shown.stdout, tmp_path)
+        assert not problem, f"{path.name}: `{command}`: {problem}:\n{shown.stdout[-1500:]}"
         ran += 1
     assert ran or not blocks(path, "bash")
 

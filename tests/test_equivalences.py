@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
+import naive
 from cnnspec.spec import conv_transpose_roundtrip_padding
 from cnnspec.spec import reference as ref
 from strategies import conv_cases, conv_transpose_cases, pool_cases, rngs
@@ -248,6 +249,20 @@ def test_max_pool_gradient_routes_to_one_element_per_window_and_keeps_the_total(
         assert receiving <= set(index[n, c][index[n, c] >= 0].ravel())
     one_hot = ref.max_pool_vjp(x, np.ones_like(dy), **kw)
     assert one_hot.sum() == real.sum()  # one unit per window, no splitting among ties
+    # which tied element wins: the first maximum in the window's row-major scan order, found
+    # by walking each window's taps (naive.pool_windows), not by the reference's argmax
+    spatial = x.shape[2:]
+    _, windows = naive.pool_windows(spatial, case.kernel_shape, case.strides, case.pads,
+                                    case.dilations, case.ceil_mode)
+    want = np.zeros_like(x)
+    for n, c in np.ndindex(x.shape[:2]):
+        for t, taps in windows:
+            inside = [p for p in taps if all(0 <= q < size for q, size in zip(p, spatial))]
+            if inside:
+                top = max(x[(n, c) + p] for p in inside)
+                first = next(p for p in inside if x[(n, c) + p] == top)
+                want[(n, c) + first] += dy[(n, c) + t]
+    assert_allclose(dx, want, rtol=1e-12, atol=1e-12)
 
 
 @settings(max_examples=50)

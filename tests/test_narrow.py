@@ -30,7 +30,10 @@ def test_declined_draws_are_counted_apart_from_the_examples_checked(tmp_path):
                     f"{TESTS / 'narrow.py'}:Float32Only", "--rule", "activation.elu", "--json",
                     str(path)], capture_output=True, text=True, cwd=TESTS.parent, check=True)
     row = json.loads(path.read_text())["rules"][0]
-    assert row["examples"] == 40 and row["declined"] > 0  # the ci profile checks 40
+    from cnnspec.conformance.registry import all_checks
+
+    checks = len(all_checks()["activation.elu"])  # its formula, and a NaN among the inputs
+    assert row["examples"] == 40 * checks and row["declined"] > 0  # the ci profile checks 40
 
 
 def test_declared_capabilities_are_drawn_inside_and_the_rest_is_skipped_without_a_draw(tmp_path):
@@ -113,3 +116,22 @@ def test_a_helper_defined_below_its_check_is_read_too():
 
     check = Check("activation.relu", "body", None, {}, (), (), _check_body)
     assert check.calls == {("relu", False)}
+
+
+def test_a_row_names_every_declared_limit_on_its_rules_domain():
+    """A declared option left out (never drawn, so never declined) is named in the rule's row,
+    its report cell and its `cnnspec diff` entry, beside the limits declined call by call."""
+    from cnnspec.conformance.runner import run
+    from cnnspec.reports import differences, matrix
+
+    rule = "pool.avg_count_include_pad"
+    narrow = run(f"{TESTS / 'narrow.py'}:NeverCountsPadding", prefixes=[rule])
+    row = narrow.rules[0]
+    assert row.status == "pass", row.message
+    note = next(n for n in row.notes if n.startswith("partly unsupported: "))
+    assert "avg_pool: its average pooling never counts padding" in note
+    assert "no float64 3-d average pooling kernel" in note
+    built = matrix.build([run("numpy", prefixes=[rule]), narrow])
+    entry = next(d for d in differences.differences(built) if d.rule.id == rule)
+    what = {tuple(b.adapters): b.what for b in entry.behaviours}[("never-counts-padding",)]
+    assert "never counts padding" in what and "float64 3-d" in what, what

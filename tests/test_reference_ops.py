@@ -1,5 +1,8 @@
 """Every reference op against nested loops on tiny inputs, forward and VJP (finite differences)."""
 
+import decimal
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -110,14 +113,31 @@ def test_pixel_shuffle_and_nearest_upsampling_follow_their_index_maps(rng, r, h,
         assert up[n, c, hh, ww] == x[n, c, hh // r, ww // 2]
 
 
-@given(st.lists(st.floats(-50, 50), min_size=1, max_size=6))
+@given(st.lists(st.floats(-1e5, 1e5) | st.sampled_from([-1e4, 800.0, 1e4]), min_size=1,
+                max_size=6))
 def test_softmax_and_log_softmax_match_their_definitions(row):
+    """Against exp(x_i) / sum(exp(x_j)) and x_i - log(sum(exp(x_j))) as written, without the
+    max subtraction, in 60-digit decimal arithmetic (whose exponent range holds e^(1e5)):
+    logits past +-709 overflow or underflow a float64 exp that skips the subtraction."""
     x = np.array(row)
-    expected = naive.softmax(row)
-    assert_allclose(ref.softmax(x, axis=0), expected, rtol=1e-12)
-    top = max(row)
-    lse = top + np.log(sum(np.exp(v - top) for v in row))
-    assert_allclose(ref.log_softmax(x, axis=0), x - lse, rtol=1e-12, atol=1e-12)
+    with decimal.localcontext() as context:
+        context.prec = 60
+        e = [decimal.Decimal(v).exp() for v in row]
+        total = sum(e)
+        expected = [float(term / total) for term in e]
+        log_expected = [float(decimal.Decimal(v) - total.ln()) for v in row]
+    assert_allclose(ref.softmax(x, axis=0), expected, rtol=1e-12, atol=1e-300)
+    scale = max(abs(v) for v in row) + 1
+    assert_allclose(ref.log_softmax(x, axis=0), log_expected, rtol=1e-12, atol=1e-13 * scale)
+
+
+def _decimal_tanh(v: float) -> float:
+    """(e^(2v) - 1) / (e^(2v) + 1) in decimal arithmetic, with enough digits that the
+    subtraction keeps 40 of them for tiny v."""
+    with decimal.localcontext() as context:
+        context.prec = 60 + max(0, -math.frexp(v)[1] // 3)
+        e = (2 * decimal.Decimal(v)).exp()
+        return float((e - 1) / (e + 1))
 
 
 @given(st.floats(-700, 700))
@@ -125,7 +145,7 @@ def test_activations_match_their_definitions(v):
     x = np.array([v])
     sig = 1 / (1 + np.exp(-v))
     assert_allclose(ref.sigmoid(x), [sig], rtol=1e-14, atol=1e-300)
-    assert_allclose(ref.tanh(x), [np.tanh(v)])
+    assert_allclose(ref.tanh(x), [_decimal_tanh(v)], rtol=4.5e-16, atol=1e-300)  # 2 ulp
     assert ref.relu(x).item() == max(0.0, v)
     assert ref.leaky_relu(x, alpha=0.1).item() == (v if v >= 0 else 0.1 * v)
     assert ref.relu6(x).item() == min(max(0.0, v), 6.0)

@@ -163,6 +163,32 @@ def test_gate_counts_a_missing_rule_as_worse(results, tmp_path):
                for line in shown.stdout.splitlines())
 
 
+def test_gate_lists_a_new_rule_as_new_and_counts_it_only_when_asked(results, tmp_path):
+    """An upgrade adds rules: one the baseline lacks is new, not worse, even when it fails;
+    with --count-new a failing new rule is worse, a passing one still not."""
+    _, control, _ = results
+    base = copy.deepcopy(control)
+    failing, passing = base["rules"].pop(0)["id"], base["rules"].pop(0)["id"]
+    now = copy.deepcopy(control)
+    now["rules"][0].update(status="fail", message="out=1, but should be 2 [x]")
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    (tmp_path / "now.json").write_text(json.dumps(now))
+    shown = cli("gate", "--baseline", str(tmp_path / "base.json"), str(tmp_path / "now.json"))
+    assert shown.returncode == 0, shown.stdout
+    lines = {line.split()[2]: line for line in shown.stdout.splitlines()[1:-1]
+             if not line.startswith(" ")}
+    assert lines[failing].startswith("new") and lines[failing].endswith("new -> fail")
+    assert lines[passing].startswith("new") and lines[passing].endswith("new -> pass")
+    assert "0 worse, 0 better, 0 changed in all; 2 new since the baseline" in shown.stdout
+    counted = cli("gate", "--count-new", "--baseline", str(tmp_path / "base.json"),
+                  str(tmp_path / "now.json"))
+    assert counted.returncode == 1, counted.stdout
+    lines = {line.split()[2]: line for line in counted.stdout.splitlines()[1:-1]
+             if not line.startswith(" ")}
+    assert lines[failing].startswith("WORSE") and lines[passing].startswith("new")
+    assert "1 worse, 0 better, 0 changed in all; 2 new since the baseline" in counted.stdout
+
+
 def test_gate_refuses_mismatched_inputs(results, tmp_path):
     folder, control, _ = results
     other = copy.deepcopy(control)

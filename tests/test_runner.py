@@ -1,6 +1,7 @@
 """`cnnspec run`: exit codes, results JSON, determinism, deviations, unsupported, crashes, hangs."""
 
 import json
+import math
 import os
 import re
 import signal
@@ -308,7 +309,8 @@ def test_a_failure_reads_in_the_grammar_and_its_reproducer_replays_it():
     row = run(adapter("NaiveSoftmax", "mutants.py"), prefixes=["softmax.overflow"]).rules[0]
     assert row.status == "fail"
     headline = row.message.splitlines()[0]
-    assert headline.startswith("softmax(x, axis=-1)=[") and "but should be finite where the reference is"
+    assert headline.startswith("softmax(x, axis=-1)=[")
+    assert "but should be finite where the reference is" in headline
     assert headline.endswith("[softmax.overflow: softmax(axis=-1)]")
     replay = subprocess.run([sys.executable, "-c", row.reproducer], capture_output=True,
                             text=True, cwd=TESTS, check=False)
@@ -325,6 +327,28 @@ def test_a_value_failure_shows_the_mismatch_block_and_the_tolerance():
     assert "Mismatched elements: " in row.message and "Max absolute difference" in row.message
     assert row.max_error > 0
     assert row.counterexample["calls"][-1]["op"] == "avg_pool"
+
+
+def test_an_error_row_records_no_convention():
+    row = run(adapter("RaisesAfterAConvention"), prefixes=["pool.max_nan"]).rules[0]
+    assert row.status == "error" and "planted crash after 5 calls" in row.message
+    assert row.convention is None, row.convention
+
+
+def test_a_vjp_that_cannot_take_the_specs_cotangent_says_so():
+    """The forward output is longer than the spec's (a declared deviation of the forward
+    rule): the VJP's row names both shapes and that deviation, not the library's IndexError."""
+    row = run(adapter("ValidTransposedConvMaxKS"),
+              prefixes=["grad.conv_transpose.input"]).rules[0]
+    assert row.status == "fail", row.message
+    headline, raised = row.message.splitlines()[:2]
+    assert headline.startswith("conv_transpose(...).shape, the adapter's forward output=(1, 1, 6), "
+                               "but should be (1, 1, 4), the spec's and the cotangent's shape: its "
+                               "VJP cannot take the spec's cotangent (a declared deviation: a "
+                               "'valid' transposed conv is (i - 1)*s + max(k, s) long "
+                               "(https://example.org/valid-length))"), headline
+    assert raised == "the adapter's VJP raised IndexError: index 5 is out of bounds for axis 2 " \
+                     "with size 4"
 
 
 def strict_json(path):
@@ -345,9 +369,18 @@ def test_a_nan_error_is_written_as_strict_json_that_validates(tmp_path, name, st
     jsonschema.validate(data, schema())
     row = data["rules"][0]
     assert row["status"] == status and row["max_error"] == "inf"
+    # the counterexample keeps each non-finite number as itself: relu6(+inf) gave NaN where 6
+    # was due, so the input is "inf", the got "nan" (not "-inf", not "inf"), the ref 6.0
+    counterexample = row["counterexample"]
+    element = counterexample["mismatch"]["elements"][0]
+    assert (element["got"], element["expected"]) == ("nan", 6.0)
+    x = np.asarray(counterexample["calls"][0]["arrays"][0]["values"], dtype=object).ravel()
+    assert "inf" in x.tolist() and "-inf" not in x.tolist()
     assert (tmp_path / "nan.html").is_file()
-    from cnnspec.reports.results import load
-    assert load(path).rules[0].max_error == float("inf")
+    from cnnspec.reports.results import decode_number, load
+    loaded = load(path).rules[0]
+    assert loaded.max_error == float("inf")
+    assert math.isnan(decode_number(loaded.counterexample["mismatch"]["elements"][0]["got"]))
 
 
 ENTRY = "[[deviation]]\nrule = 'softmax.overflow'\nobserved = 'o'\nkind = 'bug'\nevidence = 'https://e'\n"

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from cnnspec.adapters import OPS
-from cnnspec.spec import effective_kernel, same_pads
+from cnnspec.spec import effective_kernel, pool_output_size, same_pads
 from cnnspec.spec import reference as ref
 
 from .. import expected, region
@@ -15,6 +15,7 @@ from ..registry import check
 from ..strategies import (
     ConvCase,
     conv_cases,
+    count_include_pads,
     conv_transpose_cases,
     dilation,
     dtypes,
@@ -222,6 +223,51 @@ def max_pool_ceil_shape(op, case):
        examples=[{"case": ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD},
                  {"case": CEIL_WINDOW_ON_LAST_ELEMENT}])
 def avg_pool_ceil_shape(op, case):
+    op.expect_equal("out.shape", op.avg_pool(case.x, **case.params).shape, case.out_shape)
+
+
+def _ceil_axes_starting_in_the_begin_padding(asymmetric: bool) -> list[tuple]:
+    """(i, k, s, pb, pe) of one axis on which ceil mode gives 2 or more windows and the last
+    starts inside the begin padding, `(o-1)*s < pb`: every pad <= k // 2 (PyTorch's limit)."""
+    axes = []
+    for s in (1, 2):
+        for pb in range(s + 1, 4):
+            for k in (2 * pb, 2 * pb + 1):
+                for pe in (range(k // 2 + 1) if asymmetric else (pb,)):
+                    for i in range(max(1, k - pb - pe), 4):
+                        o = pool_output_size(i, k, stride=s, pads=(pb, pe), ceil_mode=True)
+                        if o >= 2 and (o - 1) * s < pb:
+                            axes.append((i, k, s, pb, pe))
+    return axes
+
+
+@st.composite
+def ceil_windows_starting_in_the_begin_padding(draw, op):
+    """Ceil-mode pooling on 1-3 axes, each with 2 or more windows, the last starting inside
+    the begin padding (a start of (o-1)*s - pb < 0 in input coordinates)."""
+    region.require("ceil_mode", op)
+    region.require("explicit_pads", op)
+    axes = _ceil_axes_starting_in_the_begin_padding(region.allows("asymmetric_pads", op))
+    picked = [draw(st.sampled_from(axes)) for _ in range(draw(spatial_ranks(1, 3)))]
+    x = values(draw, (1, 1) + tuple(a[0] for a in picked), draw(dtypes()), "integers")
+    params = dict(kernel_shape=tuple(a[1] for a in picked), strides=tuple(a[2] for a in picked),
+                  pads=tuple((a[3], a[4]) for a in picked), ceil_mode=True)
+    if op == "max_pool":
+        params["dilations"] = (1,) * len(picked)
+    else:
+        params["count_include_pad"] = draw(count_include_pads())
+    return pool_case(x, op=op, **params)
+
+
+@check("pool.output_size.ceil", requires=[("max_pool", {"ceil_mode": True})],
+       case=ceil_windows_starting_in_the_begin_padding("max_pool"))
+def max_pool_ceil_keeps_a_last_window_starting_in_the_begin_padding(op, case):
+    op.expect_equal("out.shape", op.max_pool(case.x, **case.params).shape, case.out_shape)
+
+
+@check("pool.output_size.ceil", requires=[("avg_pool", {"ceil_mode": True})],
+       case=ceil_windows_starting_in_the_begin_padding("avg_pool"))
+def avg_pool_ceil_keeps_a_last_window_starting_in_the_begin_padding(op, case):
     op.expect_equal("out.shape", op.avg_pool(case.x, **case.params).shape, case.out_shape)
 
 

@@ -12,7 +12,7 @@ from cnnspec.spec import reference as ref
 from .. import expected
 from ..registry import check
 from ..domains import alphas
-from ..strategies import (activation_inputs, adaptive_calls, as_dtype, conv_cases, distinct,
+from ..strategies import (ConvCase, activation_inputs, adaptive_calls, as_dtype, conv_cases, distinct,
                           without_ties,
                           conv_transpose_cases, dtypes, on_an_axis, pool_case, pool_cases, seeds,
                           shuffle_calls, upsample_calls, values, with_cotangent)
@@ -238,7 +238,17 @@ def _conv_transpose_gradients(op, case, dy, with_bias):
     return got, want, scale
 
 
-@check("grad.conv_transpose.input", call=with_cotangent(conv_transpose_cases(bias=False)))
+# A VALID transposed conv whose kernel (1) is shorter than its stride (3): the spec's output is
+# (i-1)*s + k = 4 long; a library that makes it (i-1)*s + max(k, s) = 6 long (Keras) has a VJP
+# that cannot take the spec's cotangent.
+KERNEL_BELOW_STRIDE = (ConvCase(np.ones((1, 1, 2), np.float32), np.ones((1, 1, 1), np.float32), None,
+                                dict(strides=(3,), pads="VALID", dilations=(1,), groups=1,
+                                     output_padding=(0,)), (1, 1, 4)),
+                       np.ones((1, 1, 4), np.float32))
+
+
+@check("grad.conv_transpose.input", call=with_cotangent(conv_transpose_cases(bias=False)),
+       examples=[{"call": KERNEL_BELOW_STRIDE}])
 def conv_transpose_input_gradient_is_a_conv(op, call):
     case, dy = call
     (dx, _), (want, _, _), (scale, _, _) = _conv_transpose_gradients(op, case, dy, False)
@@ -247,7 +257,9 @@ def conv_transpose_input_gradient_is_a_conv(op, call):
                     quantity="dx")
 
 
-@check("grad.conv_transpose.weight", call=with_cotangent(conv_transpose_cases(bias=True)))
+@check("grad.conv_transpose.weight", call=with_cotangent(conv_transpose_cases(bias=True)),
+       examples=[{"call": (KERNEL_BELOW_STRIDE[0]._replace(b=np.ones(1, np.float32)),
+                           KERNEL_BELOW_STRIDE[1])}])
 def conv_transpose_weight_gradient_correlates_dy_with_x(op, call):
     case, dy = call
     (_, dw, db), (_, want, want_b), (_, scale, scale_b) = _conv_transpose_gradients(

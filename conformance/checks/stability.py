@@ -144,7 +144,13 @@ def log_softmax_of_minus_infinity_is_minus_infinity(op, case):
                     scale=scale[~masked], quantity=f"log_softmax(x, axis={case.axis})")
 
 
-@check("sigmoid.stability", x=activation_inputs())
+# Sigmoid's far negative tail, about 4e-18 at -40 and still normal in float64 at -700: a
+# cut-off that returns 0 there (right for float32 or float16) is wrong in float64.
+SIGMOID_TAIL = (-41.0, -50.0, -100.0, -700.0)
+
+
+@check("sigmoid.stability", x=activation_inputs(extra=SIGMOID_TAIL),
+       examples=[{"x": np.array([[SIGMOID_TAIL]], dtype=np.float64)}])
 def sigmoid_is_finite_bounded_and_symmetric(op, x):
     got = op.sigmoid(x).astype(np.float64)
     op.expect_true("sigmoid(x)", got.tolist(), "finite, in [0, 1]",
@@ -153,6 +159,13 @@ def sigmoid_is_finite_bounded_and_symmetric(op, x):
     mirrored = op.sigmoid(-x).astype(np.float64)
     op.expect_close(mirrored, 1 - ref.sigmoid(x), policy("transcendental", x.dtype),
                     scale=np.maximum(ref.sigmoid(x), ref.sigmoid(-x)), quantity="sigmoid(-x)")
+
+
+@check("sigmoid.stability", x=activation_inputs(nan=True))
+def sigmoid_keeps_a_nan(op, x):
+    """NaN in, NaN out; the other elements as ever."""
+    got = op.sigmoid(x)
+    op.expect_close(got, ref.sigmoid(x), policy("transcendental", x.dtype))
 
 
 ACTIVATIONS = [
@@ -164,10 +177,11 @@ ACTIVATIONS = [
 ]
 
 
-def _activation_check(rule_id, name, takes_alpha, kind):
+def _activation_check(rule_id, name, takes_alpha, kind, nan):
+    """One check of `name` against its formula on `activation_inputs`, with a NaN among them
+    when `nan` (the formula keeps it: NaN in, NaN out)."""
     drawn = {"alpha": alphas()} if takes_alpha else {}
 
-    @check(rule_id, x=activation_inputs(), **drawn)
     def activation_matches_its_formula(op, x, **params):
         got = getattr(op, name)(x, **params)
         scale = expected.elu_scale(x, params["alpha"]) if name == "elu" else None
@@ -185,11 +199,14 @@ def _activation_check(rule_id, name, takes_alpha, kind):
             op.expect_equal(f"elu(-1e4, alpha={params['alpha']!r})", float(lowest.item()),
                             saturation)
 
-    activation_matches_its_formula.__name__ = f"{name}_matches_its_formula"
+    activation_matches_its_formula.__name__ = (f"{name}_keeps_a_nan" if nan
+                                               else f"{name}_matches_its_formula")
+    check(rule_id, x=activation_inputs(nan=nan), **drawn)(activation_matches_its_formula)
 
 
 for _rule_id, _name, _takes_alpha, _kind in ACTIVATIONS:
-    _activation_check(_rule_id, _name, _takes_alpha, _kind)
+    for _nan in (False, True):
+        _activation_check(_rule_id, _name, _takes_alpha, _kind, _nan)
 
 
 def _all_dtypes():

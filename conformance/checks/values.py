@@ -14,8 +14,8 @@ from cnnspec.spec import resolve_conv_transpose_pads, same_pads
 from .. import expected, region
 from ..registry import check
 from ..strategies import (adaptive_calls, as_dtype, conv_cases, conv_transpose_cases,
-                          count_include_pads, dilation, distinct, dtypes, feature_maps, pad_mode, pool_cases,
-                          seeds, shuffle_calls, spatial_ranks, upsample_calls, values,
+                          count_include_pads, dilation, distinct, dtypes, feature_maps, pad_mode,
+                          pad_pair, pool_cases, seeds, shuffle_calls, spatial_ranks, upsample_calls, values,
                           with_cotangent)
 from ..tolerance import policy
 from .geometry import ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD, VALID_TRANSPOSE_KERNEL_BELOW_STRIDE
@@ -310,6 +310,16 @@ def transposed_conv_is_zero_insertion_flip_and_conv(op, case):
     op.expect_close(out, direct.astype(np.float64), tol, scale=scale)
 
 
+@check("conv_transpose.zero_insert_flip",
+       case=conv_transpose_cases(bias=True, min_groups=2, style="integers"))
+def grouped_transposed_conv_adds_each_output_channel_its_own_bias(op, case):
+    """With groups >= 2 and 2 output channels per group: convT(x, w, b) = convT(x, w) + b[c],
+    output channel c's own bias (not its group's)."""
+    want, scale, tol = expected.conv_transpose(case.x, case.w, case.b, case.params)
+    op.expect_close(op.conv_transpose(case.x, case.w, case.b, **case.params), want, tol,
+                    scale=scale)
+
+
 @check("conv_transpose.matrix_transpose", call=with_cotangent(conv_cases(bias=False)))
 def transposed_conv_multiplies_by_c_transposed(op, call):
     case, y = call
@@ -510,6 +520,34 @@ def global_average_is_the_spatial_mean(op, x):
     op.expect_close(as_pool, mean, tol, scale=scale, quantity="avg_pool(kernel=input size)")
 
 
+@st.composite
+def large_float16_planes(draw):
+    """float16 planes of 8 to 216 values, each between a quarter of float16's maximum and 0.9
+    of it, one sign per plane: every plane's sum passes 65504 (a sum kept in float16 is inf)
+    while its mean is representable."""
+    dtype = region.dtypes_within(("float16",))[0]
+    ndim = draw(spatial_ranks(1, 3))
+    spatial = tuple(draw(st.integers(8 if ndim == 1 else 3, 24 if ndim == 1 else 6))
+                    for _ in range(ndim))
+    assume(math.prod(spatial) >= 8)
+    rng = np.random.default_rng(draw(seeds()))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial
+    sign = np.where(rng.random(shape[:2] + (1,) * ndim) < 0.5, -1.0, 1.0)
+    top = float(np.finfo(np.float16).max)
+    return (sign * rng.uniform(0.25, 0.9, size=shape) * top).astype(as_dtype(dtype))
+
+
+@check("pool.global_average", requires=[("global_avg_pool", {})], x=large_float16_planes())
+def global_average_of_large_float16_values_is_finite(op, x):
+    """The mean of values within float16's range is within it: the sum accumulates in a wider
+    type (float32), as torch, JAX and ONNX Runtime do; a float16 running sum overflows."""
+    got = op.global_avg_pool(x)
+    mean = x.astype(np.float64).mean(axis=tuple(range(2, x.ndim)), keepdims=True)
+    scale = np.abs(x.astype(np.float64)).mean(axis=tuple(range(2, x.ndim)), keepdims=True)
+    op.expect_close(got, mean, policy("reduction", x.dtype, math.prod(x.shape[2:])),
+                    scale=scale)
+
+
 @check("pool.adaptive_bins", requires=[("adaptive_avg_pool", {})], call=adaptive_calls())
 def adaptive_average_pool_uses_the_floor_ceil_bins(op, call):
     x, output_size = call
@@ -571,6 +609,35 @@ def unpool_calls(draw):
 def max_unpool_of_overlapping_windows_to_a_given_size(op, call):
     x, params, output_size = call
     _unpooled_at_the_argmax(op, x, params, output_size)
+
+
+@st.composite
+def padded_unpool_calls(draw):
+    """Max pooling on 1-3 axes with explicit pads, at least one of them not 0, on an input
+    whose size is the default unpooled size (i-1)*s - pb - pe + k of the pooled output, to be
+    unpooled without `output_size`: a default size that leaves out the pads is too large."""
+    region.require("explicit_pads", "max_pool")
+    ndim = draw(spatial_ranks(1, 3))
+    kernel, strides, pads, spatial = [], [], [], []
+    for _ in range(ndim):
+        k, s = draw(st.integers(2, 4)), draw(st.integers(1, 3))
+        pb, pe = pad_pair(draw, "max_pool", k // 2)
+        o = draw(st.integers(1, 4 if ndim < 3 else 2))
+        kernel.append(k), strides.append(s), pads.append((pb, pe))
+        spatial.append((o - 1) * s - pb - pe + k)
+    assume(all(i >= 1 for i in spatial) and any(pb + pe for pb, pe in pads))
+    x = distinct(np.zeros((1, draw(st.integers(1, 2)), *spatial), as_dtype(draw(dtypes()))),
+                 draw(seeds()))
+    params = dict(kernel_shape=tuple(kernel), strides=tuple(strides), pads=tuple(pads),
+                  dilations=(1,) * ndim, ceil_mode=False)
+    return x, params
+
+
+@check("pool.max_unpool", requires=[("max_unpool", {}), ("max_pool_argmax", {})],
+       call=padded_unpool_calls())
+def max_unpool_default_size_takes_the_pads_off(op, call):
+    x, params = call
+    _unpooled_at_the_argmax(op, x, params, None)
 
 
 @check("upsample.nearest", requires=[("upsample_nearest", {})], call=upsample_calls())
