@@ -365,8 +365,9 @@ def _port(args) -> int:
                          f"give the framework a model leaves and the one it moves to")
     if args.json:
         _check_output(args.json, "--json", "port.json")
-    loaded = {r.adapter["name"]: r for r in _load_all(_results_paths(args.results))} \
-        if args.results else {}
+    merged = _load_all(_results_paths(args.results)) if args.results else []
+    _warn_missing_shards("port", merged)
+    loaded = {m.results.adapter["name"]: m.results for m in merged}
     recipes_ref = f"{args.target}{RECIPES}" if args.target in ROUTES else None
     missing = [ref for ref in (args.source, args.target, recipes_ref)
                if ref and ref not in loaded]
