@@ -81,6 +81,8 @@ def test_rule_prefixes_select_rules_and_a_prefix_matching_none_is_a_usage_error(
     (["--adapter", "numpy", "--jobs", "-1"], "give a number of worker processes >= 0"),
     (["--adapter", "numpy", "--timeout", "-5"], "'-5': give the seconds one adapter call may "
                                                 "take, > 0 (0: no limit)"),
+    (["--adapter", "numpy", "--shrink-budget", "soon"], "'soon': give the seconds a check may "
+                                                        "spend shrinking a failure, > 0"),
     (["--adapter", "numpy", "--adapter", "torchh"], "unknown adapter 'torchh'"),
 ])
 def test_bad_invocations_exit_2_with_one_line(args, message):
