@@ -16,9 +16,10 @@ import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
-from cnnspec import UsageError, __version__
+from cnnspec import __version__
 from cnnspec.conformance import shards
 from cnnspec.conformance.options import SHRINK_BUDGET_S, shrink_budget_seconds, timeout_seconds
+from cnnspec.spec.errors import UsageError
 
 
 def _rule_record(rule) -> dict:
