@@ -314,6 +314,7 @@ class RecipesAdapter(FrameworkAdapter):
         self.base, self.bridge, self.module = base, bridge, module
         self.name = f"{base.name}{SUFFIX}"
         self.framework, self.version = base.framework, base.version
+        self.protocol_version = capabilities.protocol_version(base)  # the base's protocol
         self.recipes_for = base.name
         if getattr(base, "backend", None):
             self.backend = base.backend
