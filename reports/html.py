@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cnnspec import __version__
 
-from .differences import differences
+from .differences import ORDER, differences
 from .matrix import Matrix, status
 from .results import decode_number
 
@@ -98,7 +98,7 @@ def render(matrix: Matrix) -> str:
     return template.render(
         matrix=matrix, status=status, colours=COLOURS, version=__version__,
         rule_count=sum(len(rows) for _, rows in matrix.sections),
-        differences=differences(matrix),
+        differences=differences(matrix), ranks=ORDER,
         generated=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         bars=[_markup(summary_bar(c)) for c in matrix.counts()],
         error_map=lambda grid: _markup(error_map(grid)))
