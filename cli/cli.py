@@ -272,10 +272,11 @@ def _finish(args, collected: dict, json_paths: dict) -> int:
         print("interrupted: the results are partial")
         worst = 1
     if args.html:
+        from cnnspec.recipes.adapter import recipes_by_rule
         from cnnspec.reports import html, matrix
 
         built = matrix.build(list(collected.values()), list(collected))
-        print(f"report: {html.write(built, args.html)}")
+        print(f"report: {html.write(built, args.html, recipes_by_rule())}")
     return worst
 
 
@@ -313,13 +314,14 @@ def _warn_missing_shards(command: str, merged) -> None:
 
 
 def _report(args) -> int:
+    from cnnspec.recipes.adapter import recipes_by_rule
     from cnnspec.reports import html
 
     _check_output(args.html, "--html", "report.html")
     if html.missing():
         raise UsageError(f"--html: {html.missing()}")
     built = _matrix(args.results, "report")
-    path = html.write(built, args.html)
+    path = html.write(built, args.html, recipes_by_rule())
     rules = sum(len(rows) for _, rows in built.sections)
     print(f"report: {path} ({plural(len(built.results), 'adapter')}, {plural(rules, 'rule')})")
     return 0
