@@ -101,6 +101,8 @@ def test_the_terminal_and_the_report_list_the_same_rules(folder, tmp_path):
     html = page.read_text()
     section = html[html.index('<section id="differences">'):html.index("</section>")]
     assert [rule for rule in listed if f'href="#{rule}"' in section] == listed
+    shown = [part.split('"')[0] for part in section.split('<h3><a href="#')[1:]]
+    assert shown == listed  # in the same, ranked, order
     assert section.count('<div class="difference') == len(listed)
 
 
