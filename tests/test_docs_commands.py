@@ -10,7 +10,6 @@ of the YAML blocks (a downstream workflow, with its own adapter) are parsed by c
 argument parser, a matrix's `${{ matrix.NAME }}` standing for the first value of NAME. The first
 bash block is README's quick start, which CI runs whole."""
 
-import json
 import re
 import shlex
 import subprocess
@@ -98,26 +97,6 @@ def _report_did(words, stdout, cwd) -> str | None:
     return None
 
 
-def _port_did(words, stdout, cwd) -> str | None:
-    """`cnnspec port --from SRC --to DST [--rule R] [--json PATH]`: the ranked list of SRC ->
-    DST naming each --rule, each item with a recipe or a reason, and its JSON when asked."""
-    source, target = _option(words, "--from"), _option(words, "--to")
-    first = stdout.splitlines()[0] if stdout else ""
-    if not (first.startswith(f"cnnspec port: {source} ") and f" -> {target} " in first):
-        return f"does not start with the move {source} -> {target}: {first!r}"
-    missing = [w for at, w in enumerate(words) if at and words[at - 1] == "--rule"
-               and w not in stdout]
-    if missing:
-        return f"the rules {missing} are not listed"
-    out = _option(words, "--json")
-    if out:
-        data = json.loads((cwd / out).read_text(encoding="utf-8"))
-        bare = [item["rule"] for item in data["items"] if not (item["recipes"] or item["reason"])]
-        if data["schema"] != "cnnspec.port/1" or bare:
-            return f"{out}: schema {data['schema']}, items with neither recipe nor reason {bare}"
-    return None
-
-
 def _pytest_did(words, stdout, cwd) -> str | None:
     """pytest with `--junit-xml`: the XML holds the relu6 test cases, none failed."""
     suite = ElementTree.parse(cwd / _option(words, "--junit-xml")).getroot().iter("testsuite")
@@ -146,8 +125,6 @@ def does_what_it_says(words: list[str], stdout: str, cwd: Path) -> str | None:
         return None if stdout.startswith(title) else f"does not start with {title!r}"
     if sub == "report":
         return _report_did(words, stdout, cwd)
-    if sub == "port":
-        return _port_did(words, stdout, cwd)
     if sub == "gate":
         return None if re.search(r"^0 worse, ", stdout, flags=re.M) else "reports a regression"
     if sub == "new-adapter":
