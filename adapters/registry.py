@@ -84,10 +84,10 @@ def _not_installed(name: str):
     _, distribution, extra = BUILTIN[name]
     if importlib.util.find_spec(distribution) is not None:
         return None
-    from cnnspec.install import hint
+    from cnnspec.spec.errors import install_hint
 
     return AdapterError(f"adapter {name!r} needs {distribution}, which is not installed: "
-                        f"{hint(extra) if extra else f'pip install {distribution}'}")
+                        f"{install_hint(extra) if extra else f'pip install {distribution}'}")
 
 
 def _unknown(name: str) -> AdapterError:

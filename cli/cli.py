@@ -16,9 +16,20 @@ import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
-from cnnspec import UsageError, __version__
+from cnnspec import __version__
 from cnnspec.conformance import shards
 from cnnspec.conformance.options import SHRINK_BUDGET_S, shrink_budget_seconds, timeout_seconds
+from cnnspec.spec.errors import UsageError
+
+
+def _rule_record(rule) -> dict:
+    """A rule as JSON: its fields, each worked example as the text the catalogue shows."""
+    from cnnspec.spec.worked_examples import written
+
+    record = asdict(rule)
+    record["examples"] = [dict(zip(("expression", "expected"), written(example)), note=example.note)
+                          for example in rule.examples]
+    return record
 
 
 def _rules(args) -> int:
@@ -29,7 +40,7 @@ def _rules(args) -> int:
 
         sys.stdout.write(spec_markdown())
     elif args.json:
-        json.dump([asdict(rule) for rule in RULES.values()], sys.stdout, indent=2,
+        json.dump([_rule_record(rule) for rule in RULES.values()], sys.stdout, indent=2,
                   ensure_ascii=False)
         sys.stdout.write("\n")
     else:
@@ -63,7 +74,7 @@ def _new_adapter(args) -> int:
 def _explain(args) -> int:
     from cnnspec.spec import RULES, closest_ids
     from cnnspec.spec.catalogue import symbols_in
-    from cnnspec.spec.worked_examples import evaluate
+    from cnnspec.spec.worked_examples import evaluate, written
 
     rule = RULES.get(args.rule_id)
     if rule is None:
@@ -96,7 +107,7 @@ def _explain(args) -> int:
     if rule.examples:
         print("Worked examples (computed now by cnnspec.spec):")
         for example in rule.examples:
-            print(f"  >>> {example.expression}")
+            print(f"  >>> {written(example)[0]}")
             print(f"  {evaluate(example)!r}" + (f"    # {example.note}" if example.note else ""))
     return 0
 

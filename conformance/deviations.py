@@ -38,10 +38,10 @@ from pathlib import Path
 import numpy as np
 
 
-from cnnspec import UsageError
 from cnnspec.adapters import OPS
 from cnnspec.spec import RULES
 from cnnspec.spec import reference as ref
+from cnnspec.spec.errors import UsageError
 
 DEVIATIONS_DIR = Path(__file__).with_name("deviations")
 

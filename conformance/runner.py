@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis.errors import HypothesisException, Unsatisfiable
 
-from cnnspec import UsageError, __version__
+from cnnspec import __version__
 from cnnspec.adapters import AdapterError, Capabilities, capabilities, load
 from cnnspec.adapters.registry import BUILTIN
 from cnnspec.adapters.registry import check as check_adapter
 from cnnspec.reports.results import Results, RuleResult
 from cnnspec.spec import RULES, closest_ids
+from cnnspec.spec.errors import UsageError
 
 from . import probe, region, shards
 from .deviations import builtin_deviations, for_adapter

@@ -26,9 +26,9 @@ TEMPLATE = "report.html.j2"
 def missing() -> str | None:
     """Why the report cannot be written here (Jinja2 or the template is not installed), or None."""
     if importlib.util.find_spec("jinja2") is None:
-        from cnnspec.install import hint
+        from cnnspec.spec.errors import install_hint
 
-        return f"the HTML report needs Jinja2, which is not installed: {hint('report')}"
+        return f"the HTML report needs Jinja2, which is not installed: {install_hint('report')}"
     if not (TEMPLATES / TEMPLATE).is_file():
         return (f"the report's template {TEMPLATES / TEMPLATE} is not installed: this cnnspec was "
                 f"packaged without it; reinstall cnnspec")

@@ -1,17 +1,44 @@
 """The rule catalogue: every rule of rules.md as a record, with sources and executable worked examples.
 
 A rule's id is stable: it names the report's row, the deviations files' key and
-`cnnspec explain ID`. Add rules, never rename one. Each worked example is a Python expression
-over the spec (its functions, `ref` for `cnnspec.spec.reference`, `np`) and the value it must
-give; the tests evaluate every one, so each worked number comes out of the spec exactly.
+`cnnspec explain ID`. Add rules, never rename one. Each worked example is code: a lambda whose
+body is a Python expression over the spec (its functions, `ref` for `cnnspec.spec.reference`,
+`np`, `raises`) and a lambda whose body is the value it must give. The text that `cnnspec
+explain` and SPEC.md show is those bodies' source (`worked_examples.written`); the tests call
+every one, so each worked number comes out of the spec exactly.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
+
+import numpy as np
+
+from . import reference as ref
+from .architecture import (
+    conv_multiplications,
+    conv_param_count,
+    depthwise_separable_param_count,
+    dilated_usage_counts,
+    hdc_m2,
+    nchw_offset,
+    receptive_field,
+    spatially_separable_multiplications,
+    spp_feature_length,
+)
+from .geometry import (
+    adaptive_bins,
+    conv_output_size,
+    conv_transpose_output_size,
+    conv_transpose_roundtrip_padding,
+    effective_kernel,
+    pool_output_size,
+    same_pads,
+)
 
 SECTIONS = (
     "Geometry",
@@ -102,12 +129,23 @@ def symbols_in(formula: str) -> list[tuple[str, str]]:
             if any(name.strip() in words for name in names.split(","))]
 
 
+def raises(fn) -> str | None:
+    """The class name of the exception that `fn()` raises, or None when it returns (for the
+    worked examples of what must be refused)."""
+    try:
+        fn()
+    except Exception as error:  # the examples name the class they expect
+        return type(error).__name__
+    return None
+
+
 @dataclass(frozen=True)
 class Example:
-    """A worked example: `expression` evaluates to the value written in `expected`."""
+    """A worked example: `compute()` gives exactly `expected()`. Both are lambdas written on one
+    line, whose bodies are the text shown (`worked_examples.written`)."""
 
-    expression: str
-    expected: str
+    compute: Callable[[], object]
+    expected: Callable[[], object]
     note: str = ""
 
 
@@ -131,11 +169,6 @@ class Rule:
             raise ValueError(f"rule {self.id}: kind={self.kind!r} is not one of {KINDS}")
 
 
-# Shorthand for the keyword sets that examples repeat.
-_C1 = 'strides=(1,), pads="VALID", dilations=(1,), groups=1'
-_C2 = 'strides=(1, 1), pads="VALID", dilations=(1, 1), groups=1'
-_MP1 = 'pads="VALID", dilations=(1,), ceil_mode=False'
-
 _GEOMETRY = (
     Rule(
         id="conv.output_size",
@@ -147,9 +180,9 @@ _GEOMETRY = (
         formula="o = floor((i + pb + pe - d*(k-1) - 1) / s) + 1",
         sources=(CS231N,) + (DUMOULIN + ", relationships 6 and 15", TORCH_CONV),
         examples=(
-            Example("conv_output_size(10, 3, stride=2)", "4", "4.5 floors to 4"),
-            Example("conv_output_size(28, 3)", "26", "28x28 to 26x26"),
-            Example("conv_output_size(5, 3, stride=2, pads=(1, 1), dilation=2)", "2"),
+            Example(lambda: conv_output_size(10, 3, stride=2), lambda: 4, "4.5 floors to 4"),
+            Example(lambda: conv_output_size(28, 3), lambda: 26, "28x28 to 26x26"),
+            Example(lambda: conv_output_size(5, 3, stride=2, pads=(1, 1), dilation=2), lambda: 2),
         ),
     ),
     Rule(
@@ -159,8 +192,8 @@ _GEOMETRY = (
         statement="Without padding at unit stride the output shrinks by k - 1.",
         formula="o = i - k + 1",
         sources=(DUMOULIN + ", relationship 1",),
-        examples=(Example("conv_output_size(28, 5)", "24"),
-                  Example('same_pads(28, 5, mode="SAME_UPPER")', "(2, 2)",
+        examples=(Example(lambda: conv_output_size(28, 5), lambda: 24),
+                  Example(lambda: same_pads(28, 5, mode="SAME_UPPER"), lambda: (2, 2),
                           "VALID is no padding at all, unlike SAME: 28 - 5 + 1 = 24, not 28")),
     ),
     Rule(
@@ -171,8 +204,8 @@ _GEOMETRY = (
                   "(the 'same convolution').",
         formula="k = 2n + 1, s = 1, p = n  =>  o = i",
         sources=(DUMOULIN + ", relationship 3",),
-        examples=(Example("conv_output_size(28, 3, pads=(1, 1))", "28"),
-                  Example("conv_output_size(28, 5, pads=(2, 2))", "28")),
+        examples=(Example(lambda: conv_output_size(28, 3, pads=(1, 1)), lambda: 28),
+                  Example(lambda: conv_output_size(28, 5, pads=(2, 2)), lambda: 28)),
     ),
     Rule(
         id="conv.full_padding",
@@ -181,7 +214,7 @@ _GEOMETRY = (
         statement="Padding k - 1 on each side at unit stride gives every partial overlap.",
         formula="p = k - 1, s = 1  =>  o = i + k - 1",
         sources=(DUMOULIN + ", relationship 4",),
-        examples=(Example("conv_output_size(5, 3, pads=(2, 2))", "7"),),
+        examples=(Example(lambda: conv_output_size(5, 3, pads=(2, 2)), lambda: 7),),
     ),
     Rule(
         id="conv.same_padding",
@@ -194,10 +227,10 @@ _GEOMETRY = (
                 "SAME_UPPER (pb, pe) = (P // 2, P - P // 2); SAME_LOWER (P - P // 2, P // 2)",
         sources=(TF_PADDING, ONNX_CONV),
         examples=(
-            Example("same_pads(5, 2, stride=2)", "(0, 1)", "the odd pixel goes to the end"),
-            Example('same_pads(5, 2, stride=2, mode="SAME_LOWER")', "(1, 0)"),
-            Example("same_pads(10, 4)", "(1, 2)"),
-            Example("conv_output_size(10, 3, stride=3, pads=same_pads(10, 3, stride=3))", "4",
+            Example(lambda: same_pads(5, 2, stride=2), lambda: (0, 1), "the odd pixel goes to the end"),
+            Example(lambda: same_pads(5, 2, stride=2, mode="SAME_LOWER"), lambda: (1, 0)),
+            Example(lambda: same_pads(10, 4), lambda: (1, 2)),
+            Example(lambda: conv_output_size(10, 3, stride=3, pads=same_pads(10, 3, stride=3)), lambda: 4,
                     "ceil(10/3)"),
         ),
     ),
@@ -210,8 +243,8 @@ _GEOMETRY = (
                   "3x3x192, and 96 of them give 26x26x96).",
         formula="y.shape = (N, C_out, *o) with w.shape = (C_out, C_in/g, *k)",
         sources=(CS231N, TORCH_CONV,),
-        examples=(Example(f"ref.conv(np.zeros((1, 192, 28, 28)), np.zeros((96, 192, 3, 3)), {_C2}).shape",
-                          "(1, 96, 26, 26)", "28x28x192 with CS231n's F=3, P=0, S=1, K=96"),),
+        examples=(Example(lambda: ref.conv(np.zeros((1, 192, 28, 28)), np.zeros((96, 192, 3, 3)), strides=(1, 1), pads="VALID", dilations=(1, 1), groups=1).shape,
+                          lambda: (1, 96, 26, 26), "28x28x192 with CS231n's F=3, P=0, S=1, K=96"),),
     ),
     Rule(
         id="conv.effective_kernel",
@@ -221,7 +254,7 @@ _GEOMETRY = (
                   "5x5 with 9 parameters.",
         formula="ke = k + (k-1)*(d-1) = d*(k-1) + 1",
         sources=(DILATED,) + (DUMOULIN + ", relationship 15",),
-        examples=(Example("effective_kernel(3, dilation=2)", "5", "3x3 covers 5x5"),),
+        examples=(Example(lambda: effective_kernel(3, dilation=2), lambda: 5, "3x3 covers 5x5"),),
     ),
     Rule(
         id="conv_transpose.output_size",
@@ -233,9 +266,9 @@ _GEOMETRY = (
         formula="o = (i-1)*s - pb - pe + d*(k-1) + a + 1",
         sources=(DUMOULIN + ", relationships 8-14", TORCH_CONVT, ONNX_CONVT),
         examples=(
-            Example("conv_transpose_output_size(3, 3, stride=2, pads=(1, 1))", "5",
+            Example(lambda: conv_transpose_output_size(3, 3, stride=2, pads=(1, 1)), lambda: 5,
                     "s=2, p=1, k=3 takes 3x3 to 5x5"),
-            Example("conv_transpose_output_size(2, 3)", "4", "2x2 back to 4x4"),
+            Example(lambda: conv_transpose_output_size(2, 3), lambda: 4, "2x2 back to 4x4"),
         ),
     ),
     Rule(
@@ -247,9 +280,8 @@ _GEOMETRY = (
         formula="a = (i + pb + pe - d*(k-1) - 1) mod s;  convT_out(conv_out(i), a) = i",
         sources=(DUMOULIN + ", relationship 14",),
         examples=(
-            Example("conv_transpose_roundtrip_padding(10, 3, stride=2, pads=(1, 1))", "1"),
-            Example("conv_transpose_output_size(conv_output_size(10, 3, stride=2, pads=(1, 1)), 3, "
-                    "stride=2, pads=(1, 1), output_padding=1)", "10"),
+            Example(lambda: conv_transpose_roundtrip_padding(10, 3, stride=2, pads=(1, 1)), lambda: 1),
+            Example(lambda: conv_transpose_output_size(conv_output_size(10, 3, stride=2, pads=(1, 1)), 3, stride=2, pads=(1, 1), output_padding=1), lambda: 10),
         ),
     ),
     Rule(
@@ -259,8 +291,8 @@ _GEOMETRY = (
         statement="With ceil_mode=False (every framework's default) pooling uses the conv formula.",
         formula="o = floor((i + pb + pe - d*(k-1) - 1) / s) + 1",
         sources=(TORCH_MAXPOOL, ONNX_MAXPOOL, DUMOULIN + ", relationship 7"),
-        examples=(Example("pool_output_size(9, 4, stride=4, pads=(2, 2))", "3"),
-                  Example("pool_output_size(5, 2, stride=2)", "2")),
+        examples=(Example(lambda: pool_output_size(9, 4, stride=4, pads=(2, 2)), lambda: 3),
+                  Example(lambda: pool_output_size(5, 2, stride=2), lambda: 2)),
     ),
     Rule(
         id="pool.output_size.ceil",
@@ -275,10 +307,10 @@ _GEOMETRY = (
         sources=(TORCH_MAXPOOL, ONNX_MAXPOOL,
                                 "https://github.com/pytorch/pytorch/issues/116420"),
         examples=(
-            Example("pool_output_size(5, 2, stride=2, ceil_mode=True)", "3", "ceil keeps the partial window"),
-            Example("pool_output_size(9, 4, stride=4, pads=(2, 2), ceil_mode=True)", "3",
+            Example(lambda: pool_output_size(5, 2, stride=2, ceil_mode=True), lambda: 3, "ceil keeps the partial window"),
+            Example(lambda: pool_output_size(9, 4, stride=4, pads=(2, 2), ceil_mode=True), lambda: 3,
                     "pytorch #116420: ceil gives 4, but that window starts at 12 >= i + pb = 11"),
-            Example("pool_output_size(1, 4, stride=1, pads=(2, 2), ceil_mode=True)", "2",
+            Example(lambda: pool_output_size(1, 4, stride=1, pads=(2, 2), ceil_mode=True), lambda: 2,
                     "both windows start in the begin padding (at -2 and -1) and hold x[0]"),
         ),
     ),
@@ -289,8 +321,7 @@ _GEOMETRY = (
         statement="Pooling shrinks the spatial axes only; batch and channels pass through.",
         formula="y.shape = (N, C, *o)",
         sources=(CS231N, TORCH_MAXPOOL,),
-        examples=(Example("ref.max_pool(np.zeros((2, 16, 5, 4)), kernel_shape=(2, 2), strides=(2, 2), "
-                          'pads="VALID", dilations=(1, 1), ceil_mode=False).shape', "(2, 16, 2, 2)"),),
+        examples=(Example(lambda: ref.max_pool(np.zeros((2, 16, 5, 4)), kernel_shape=(2, 2), strides=(2, 2), pads="VALID", dilations=(1, 1), ceil_mode=False).shape, lambda: (2, 16, 2, 2)),),
     ),
     Rule(
         id="layout.nchw_offsets",
@@ -301,9 +332,9 @@ _GEOMETRY = (
         formula="offset(n, c, h, w) = ((n*C + c)*H + h)*W + w",
         sources=(ONEDNN_FORMATS,),
         examples=(
-            Example("nchw_offset((1, 0, 0, 0), (2, 16, 5, 4))", "320", "N starts at 320"),
-            Example("nchw_offset((1, 15, 4, 3), (2, 16, 5, 4))", "639", "the last of 0..639"),
-            Example("nchw_offset((0, 1, 0, 0), (2, 16, 5, 4))", "20", "C starts at 020"),
+            Example(lambda: nchw_offset((1, 0, 0, 0), (2, 16, 5, 4)), lambda: 320, "N starts at 320"),
+            Example(lambda: nchw_offset((1, 15, 4, 3), (2, 16, 5, 4)), lambda: 639, "the last of 0..639"),
+            Example(lambda: nchw_offset((0, 1, 0, 0), (2, 16, 5, 4)), lambda: 20, "C starts at 020"),
         ),
     ),
     Rule(
@@ -316,9 +347,9 @@ _GEOMETRY = (
         formula="C_in == w.shape[1] * g;  C_in % g == 0;  o >= 1;  a < max(s, d)",
         sources=(TORCH_CONV, TORCH_CONVT),
         examples=(
-            Example(f"raises(lambda: ref.conv(np.zeros((1, 1, 28, 28)), np.zeros((16, 3, 5, 5)), {_C2}))",
-                    "'ValueError'", "the weight does not match the input's channels"),
-            Example("raises(lambda: conv_output_size(2, 5))", "'ValueError'"),
+            Example(lambda: raises(lambda: ref.conv(np.zeros((1, 1, 28, 28)), np.zeros((16, 3, 5, 5)), strides=(1, 1), pads="VALID", dilations=(1, 1), groups=1)),
+                    lambda: 'ValueError', "the weight does not match the input's channels"),
+            Example(lambda: raises(lambda: conv_output_size(2, 5)), lambda: 'ValueError'),
         ),
     ),
     Rule(
@@ -332,7 +363,7 @@ _GEOMETRY = (
         formula="dtype(op(x, ...)) = dtype(x);  max_pool_argmax: an integer dtype",
         sources=(ONNX_CONV + " (type constraint T: X, W, B and Y are all T)",
                  "https://data-apis.org/array-api/latest/API_specification/type_promotion.html"),
-        examples=(Example("(np.ones(2, np.float16) * np.ones(2, np.float16)).dtype.name", "'float16'",
+        examples=(Example(lambda: (np.ones(2, np.float16) * np.ones(2, np.float16)).dtype.name, lambda: 'float16',
                           "the array API's rule: two float16 operands give float16"),),
     ),
 )
@@ -346,8 +377,8 @@ _VALUES = (
                   "(cross-correlation); it equals true convolution with a spatially flipped kernel.",
         formula="y[t] = sum_m w[m] * x[t*s + m*d - pb]   (no flip)",
         sources=(DL_BOOK,) + (TORCH_CONV,),
-        examples=(Example(f"ref.conv(np.array([[[1., 2., 3.]]]), np.array([[[1., 0., -1.]]]), {_C1}).tolist()",
-                          "[[[-2.0]]]", "1*1 + 2*0 + 3*(-1); a flipped kernel would give +2"),),
+        examples=(Example(lambda: ref.conv(np.array([[[1., 2., 3.]]]), np.array([[[1., 0., -1.]]]), strides=(1,), pads="VALID", dilations=(1,), groups=1).tolist(),
+                          lambda: [[[-2.0]]], "1*1 + 2*0 + 3*(-1); a flipped kernel would give +2"),),
     ),
     Rule(
         id="conv.matches_reference",
@@ -357,9 +388,8 @@ _VALUES = (
                   "and 3-D equals the float64 reference within the tolerance policy.",
         formula="y[n, o, t] = b[o] + sum_c sum_m w[o, c, m] * x~[n, g(o)*C_in/g + c, t*s + m*d - pb]",
         sources=(TORCH_CONV, ONNX_CONV, STABLEHLO),
-        examples=(Example("ref.conv(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)), strides=(1, 1), "
-                          "pads=((1, 1), (1, 1)), dilations=(1, 1), groups=1)[0, 0].tolist()",
-                          "[[4.0, 6.0, 6.0, 4.0], [6.0, 9.0, 9.0, 6.0], [6.0, 9.0, 9.0, 6.0], [4.0, 6.0, 6.0, 4.0]]"),),
+        examples=(Example(lambda: ref.conv(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)), strides=(1, 1), pads=((1, 1), (1, 1)), dilations=(1, 1), groups=1)[0, 0].tolist(),
+                          lambda: [[4.0, 6.0, 6.0, 4.0], [6.0, 9.0, 9.0, 6.0], [6.0, 9.0, 9.0, 6.0], [4.0, 6.0, 6.0, 4.0]]),),
     ),
     Rule(
         id="conv.multichannel_sum",
@@ -369,8 +399,8 @@ _VALUES = (
                   "correlations, plus bias (a 5x5x3 input and a 3x3x3 filter give 3x3x1).",
         formula="y[o] = b[o] + sum_c corr(x[c], w[o, c])",
         sources=(CS231N, TORCH_CONV,),
-        examples=(Example(f"ref.conv(np.ones((1, 3, 5, 5)), np.ones((1, 3, 3, 3)), {_C2}).tolist()",
-                          "[[[[27.0, 27.0, 27.0], [27.0, 27.0, 27.0], [27.0, 27.0, 27.0]]]]",
+        examples=(Example(lambda: ref.conv(np.ones((1, 3, 5, 5)), np.ones((1, 3, 3, 3)), strides=(1, 1), pads="VALID", dilations=(1, 1), groups=1).tolist(),
+                          lambda: [[[[27.0, 27.0, 27.0], [27.0, 27.0, 27.0], [27.0, 27.0, 27.0]]]],
                           "5x5x3 with 3x3x3 gives 3x3x1, each 3 channels x 9 taps"),),
     ),
     Rule(
@@ -381,8 +411,8 @@ _VALUES = (
                   "matrix (five 1x1 filters take 6 channels to 5).",
         formula="y[n, :, h, w] = W @ x[n, :, h, w] + b",
         sources=(NIN, CS231N,),
-        examples=(Example(f"ref.conv(np.ones((1, 6, 4, 4)), np.ones((5, 6, 1, 1)), {_C2}).shape",
-                          "(1, 5, 4, 4)", "W*H*6 to W*H*5"),),
+        examples=(Example(lambda: ref.conv(np.ones((1, 6, 4, 4)), np.ones((5, 6, 1, 1)), strides=(1, 1), pads="VALID", dilations=(1, 1), groups=1).shape,
+                          lambda: (1, 5, 4, 4), "W*H*6 to W*H*5"),),
     ),
     Rule(
         id="conv.full_kernel_is_dense",
@@ -392,7 +422,7 @@ _VALUES = (
                   "connected layer on the flattened input.",
         formula="k = i  =>  y[n, o] = <w[o].ravel(), x[n].ravel()> + b[o]",
         sources=(CS231N,),
-        examples=(Example("conv_output_size(28, 28)", "1"),),
+        examples=(Example(lambda: conv_output_size(28, 28), lambda: 1),),
     ),
     Rule(
         id="conv.grouped_is_split_concat",
@@ -402,7 +432,7 @@ _VALUES = (
                   "concatenated in group order.",
         formula="conv(x, w, g) = concat_j conv(x[:, j*C_in/g:(j+1)*C_in/g], w[j*C_out/g:(j+1)*C_out/g])",
         sources=(ALEXNET, TORCH_CONV,) + (STABLEHLO,),
-        examples=(Example("conv_param_count((3, 3), 4, 2, groups=2, bias=False)", "36",
+        examples=(Example(lambda: conv_param_count((3, 3), 4, 2, groups=2, bias=False), lambda: 36,
                           "2 outputs each tied to 2 of 4 inputs, against 72 ungrouped"),),
     ),
     Rule(
@@ -412,7 +442,7 @@ _VALUES = (
         statement="With g = C_in each channel is convolved with its own filters alone.",
         formula="g = C_in  =>  y[c*m + j] = corr(x[c], w[c*m + j, 0])",
         sources=(MOBILENET, TORCH_CONV,),
-        examples=(Example("conv_param_count((3, 3), 3, 3, groups=3, bias=False)", "27"),),
+        examples=(Example(lambda: conv_param_count((3, 3), 3, 3, groups=3, bias=False), lambda: 27),),
     ),
     Rule(
         id="conv.depthwise_separable",
@@ -422,8 +452,8 @@ _VALUES = (
                   "C_in*k*k + C_in*C_out parameters (27 + 12 = 39 against 108).",
         formula="params = prod(k)*C_in + C_in*C_out",
         sources=(MOBILENET,),
-        examples=(Example("depthwise_separable_param_count((3, 3), 3, 4)", "39", "27 + 12"),
-                  Example("conv_param_count((3, 3), 3, 4, bias=False)", "108", "3*3*3*4")),
+        examples=(Example(lambda: depthwise_separable_param_count((3, 3), 3, 4), lambda: 39, "27 + 12"),
+                  Example(lambda: conv_param_count((3, 3), 3, 4, bias=False), lambda: 108, "3*3*3*4")),
     ),
     Rule(
         id="conv.spatially_separable",
@@ -434,8 +464,8 @@ _VALUES = (
         formula="w = outer(col, row)  =>  conv(x, w) = conv(conv(x, col), row);  "
                 "mults = o_h*i_w*k_h + o_h*o_w*k_w",
         sources=(INCEPTION_V3,),
-        examples=(Example("conv_multiplications((5, 5), (3, 3))", "81", "9 * 9"),
-                  Example("spatially_separable_multiplications((5, 5), (3, 3))", "72",
+        examples=(Example(lambda: conv_multiplications((5, 5), (3, 3)), lambda: 81, "9 * 9"),
+                  Example(lambda: spatially_separable_multiplications((5, 5), (3, 3)), lambda: 72,
                           "15*3 + 9*3")),
     ),
     Rule(
@@ -446,8 +476,8 @@ _VALUES = (
                   "kernel taps.",
         formula="conv(x, w, dilation=d) = conv(x, zero_insert(w, d))",
         sources=(DILATED,) + (DUMOULIN + ", section 5.1",),
-        examples=(Example("ref.zero_insert(np.ones((1, 1, 2, 2)), (2, 2))[0, 0].tolist()",
-                          "[[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 1.0]]"),),
+        examples=(Example(lambda: ref.zero_insert(np.ones((1, 1, 2, 2)), (2, 2))[0, 0].tolist(),
+                          lambda: [[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 1.0]]),),
     ),
     Rule(
         id="conv.stride_is_subsampling",
@@ -456,8 +486,7 @@ _VALUES = (
         statement="Stride s equals the unit-stride result sampled every s.",
         formula="conv(x, w, stride=s) = conv(x, w, stride=1)[..., ::s]",
         sources=(DUMOULIN,),
-        examples=(Example("ref.conv(np.arange(7.).reshape(1, 1, 7), np.ones((1, 1, 3)), strides=(2,), "
-                          "pads=((0, 0),), dilations=(1,), groups=1)[0, 0].tolist()", "[3.0, 9.0, 15.0]",
+        examples=(Example(lambda: ref.conv(np.arange(7.).reshape(1, 1, 7), np.ones((1, 1, 3)), strides=(2,), pads=((0, 0),), dilations=(1,), groups=1)[0, 0].tolist(), lambda: [3.0, 9.0, 15.0],
                           "the unit-stride sums of 0..6 by threes are 3, 6, 9, 12, 15: every 2nd"),),
     ),
     Rule(
@@ -468,8 +497,7 @@ _VALUES = (
                   "(a 3x3 kernel on a 4x4 input gives a 4x16 C).",
         formula="vec(conv(x, w)) = C(w) @ vec(x)",
         sources=(DUMOULIN + ", chapter 4",),
-        examples=(Example('ref.conv_matrix(np.ones((1, 1, 3, 3)), (1, 4, 4), strides=(1, 1), pads="VALID", '
-                          "dilations=(1, 1)).shape", "(4, 16)", "the 4x16 matrix"),),
+        examples=(Example(lambda: ref.conv_matrix(np.ones((1, 1, 3, 3)), (1, 4, 4), strides=(1, 1), pads="VALID", dilations=(1, 1)).shape, lambda: (4, 16), "the 4x16 matrix"),),
     ),
     Rule(
         id="conv.linearity",
@@ -478,8 +506,8 @@ _VALUES = (
         statement="Convolution is linear in its input (and bilinear in input and weight).",
         formula="conv(a*x + b*y, w) = a*conv(x, w) + b*conv(y, w)",
         sources=(DL_BOOK,),
-        examples=(Example(f"ref.conv(np.array([[[2., 4.]]]) - np.array([[[1., 1.]]]), np.array([[[1., 1.]]]), {_C1}).tolist()",
-                          "[[[4.0]]]", "(2 + 4) - (1 + 1)"),),
+        examples=(Example(lambda: ref.conv(np.array([[[2., 4.]]]) - np.array([[[1., 1.]]]), np.array([[[1., 1.]]]), strides=(1,), pads="VALID", dilations=(1,), groups=1).tolist(),
+                          lambda: [[[4.0]]], "(2 + 4) - (1 + 1)"),),
     ),
     Rule(
         id="conv.translation_equivariance",
@@ -490,10 +518,10 @@ _VALUES = (
         formula="conv(shift(x, t*s)) = shift(conv(x), t)",
         sources=(DL_BOOK,),
         examples=(
-            Example(f"ref.conv(np.array([[[0., 1., 0., 0.]]]), np.array([[[1., 2.]]]), {_C1}).tolist()",
-                    "[[[2.0, 1.0, 0.0]]]"),
-            Example(f"ref.conv(np.array([[[0., 0., 1., 0.]]]), np.array([[[1., 2.]]]), {_C1}).tolist()",
-                    "[[[0.0, 2.0, 1.0]]]", "the input moved by 1, so did the output"),
+            Example(lambda: ref.conv(np.array([[[0., 1., 0., 0.]]]), np.array([[[1., 2.]]]), strides=(1,), pads="VALID", dilations=(1,), groups=1).tolist(),
+                    lambda: [[[2.0, 1.0, 0.0]]]),
+            Example(lambda: ref.conv(np.array([[[0., 0., 1., 0.]]]), np.array([[[1., 2.]]]), strides=(1,), pads="VALID", dilations=(1,), groups=1).tolist(),
+                    lambda: [[[0.0, 2.0, 1.0]]], "the input moved by 1, so did the output"),
         ),
     ),
     Rule(
@@ -509,13 +537,12 @@ _VALUES = (
         formula="convT(x, w) = conv(pad(zero_insert(x, s), (d*(k-1)-pb, d*(k-1)-pe+a)), "
                 "swap_io(flip(w)), stride=1, dilation=d)",
         sources=(DUMOULIN + ", relationships 12-14", STABLEHLO),
-        examples=(Example("ref.pad(ref.zero_insert(np.ones((1, 1, 3, 3)), (2, 2)), ((1, 1), (1, 1))).shape",
-                          "(1, 1, 7, 7)",
+        examples=(Example(lambda: ref.pad(ref.zero_insert(np.ones((1, 1, 3, 3)), (2, 2)), ((1, 1), (1, 1))).shape,
+                          lambda: (1, 1, 7, 7),
                           "s=2, p=1, k=3: 1 zero between, k-p-1 = 1 around; a 3x3 conv "
                           "then gives 5x5"),
-                  Example("ref.conv_transpose(np.ones((1, 2, 1)), np.ones((2, 2, 1)), np.array([10., 20., 30., 40.]), "
-                          "strides=(1,), pads=((0, 0),), dilations=(1,), groups=2, output_padding=(0,))[0, :, 0].tolist()",
-                          "[11.0, 21.0, 31.0, 41.0]", "2 groups of 2 output channels: each its own bias")),
+                  Example(lambda: ref.conv_transpose(np.ones((1, 2, 1)), np.ones((2, 2, 1)), np.array([10., 20., 30., 40.]), strides=(1,), pads=((0, 0),), dilations=(1,), groups=2, output_padding=(0,))[0, :, 0].tolist(),
+                          lambda: [11.0, 21.0, 31.0, 41.0], "2 groups of 2 output channels: each its own bias")),
     ),
     Rule(
         id="conv_transpose.matrix_transpose",
@@ -525,9 +552,8 @@ _VALUES = (
                   "the input's shape, not its values (2x2 back to 4x4).",
         formula="vec(convT(y, w)) = C(w).T @ vec(y)",
         sources=(DUMOULIN + ", chapter 4",),
-        examples=(Example('(ref.conv_matrix(np.ones((1, 1, 3, 3)), (1, 4, 4), strides=(1, 1), pads="VALID", '
-                          "dilations=(1, 1)).T @ np.ones(4)).reshape(4, 4).tolist()",
-                          "[[1.0, 2.0, 2.0, 1.0], [2.0, 4.0, 4.0, 2.0], [2.0, 4.0, 4.0, 2.0], [1.0, 2.0, 2.0, 1.0]]",
+        examples=(Example(lambda: (ref.conv_matrix(np.ones((1, 1, 3, 3)), (1, 4, 4), strides=(1, 1), pads="VALID", dilations=(1, 1)).T @ np.ones(4)).reshape(4, 4).tolist(),
+                          lambda: [[1.0, 2.0, 2.0, 1.0], [2.0, 4.0, 4.0, 2.0], [2.0, 4.0, 4.0, 2.0], [1.0, 2.0, 2.0, 1.0]],
                           "a 2x2 map of ones back to 4x4"),),
     ),
     Rule(
@@ -537,9 +563,8 @@ _VALUES = (
         statement="For matching shapes, <conv(x, w), y> = <x, conv_transpose(y, w)>.",
         formula="<conv(x, w), y> == <x, convT(y, w)>",
         sources=(DUMOULIN + ", chapter 4",),
-        examples=(Example("ref.conv_transpose(np.array([[[1., 1.]]]), np.array([[[1., -1.]]]), strides=(1,), "
-                          "pads=((0, 0),), dilations=(1,), groups=1, output_padding=(0,)).tolist()",
-                          "[[[1.0, 0.0, -1.0]]]",
+        examples=(Example(lambda: ref.conv_transpose(np.array([[[1., 1.]]]), np.array([[[1., -1.]]]), strides=(1,), pads=((0, 0),), dilations=(1,), groups=1, output_padding=(0,)).tolist(),
+                          lambda: [[[1.0, 0.0, -1.0]]],
                           "<[1, 2, 3], [1, 0, -1]> = -2 = <conv([1, 2, 3], [1, -1]), [1, 1]> = <[-1, -1], [1, 1]>"),),
     ),
     Rule(
@@ -551,8 +576,7 @@ _VALUES = (
                   "kernel flip) fails here.",
         formula="convT(dy, w) = d<conv(x, w), dy>/dx",
         sources=("PyTorch OpInfo tests, https://github.com/pytorch/pytorch/blob/main/torch/testing/_internal/common_methods_invocations.py", "JAX lax tests, https://github.com/jax-ml/jax/blob/main/tests/lax_autodiff_test.py"),
-        examples=(Example(f"ref.vjp('conv', (np.array([[[1., 2., 3.]]]), np.array([[[1., -1.]]])), "
-                          f"np.array([[[1., 1.]]]), {_C1})[0].tolist()", "[[[1.0, 0.0, -1.0]]]",
+        examples=(Example(lambda: ref.vjp('conv', (np.array([[[1., 2., 3.]]]), np.array([[[1., -1.]]])), np.array([[[1., 1.]]]), strides=(1,), pads="VALID", dilations=(1,), groups=1)[0].tolist(), lambda: [[[1.0, 0.0, -1.0]]],
                           "the conv_transpose.adjoint example again"),),
     ),
     Rule(
@@ -562,8 +586,8 @@ _VALUES = (
         statement="Max pooling with strides, padding, dilation and ceil mode equals the reference.",
         formula="y[t] = max_m x~[t*s + m*d - pb],  x~ = -inf outside the input",
         sources=(TORCH_MAXPOOL, ONNX_MAXPOOL),
-        examples=(Example(f"ref.max_pool(np.array([[[1., 5., 3.]]]), kernel_shape=(3,), strides=(1,), {_MP1}).tolist()",
-                          "[[[5.0]]]"),),
+        examples=(Example(lambda: ref.max_pool(np.array([[[1., 5., 3.]]]), kernel_shape=(3,), strides=(1,), pads="VALID", dilations=(1,), ceil_mode=False).tolist(),
+                          lambda: [[[5.0]]]),),
     ),
     Rule(
         id="pool.avg_matches_reference",
@@ -572,8 +596,7 @@ _VALUES = (
         statement="Average pooling with strides, padding and ceil mode equals the reference.",
         formula="y[t] = sum_m x~[t*s + m - pb] / divisor(t)",
         sources=(TORCH_AVGPOOL, ONNX_AVGPOOL),
-        examples=(Example("ref.avg_pool(np.array([[[1., 2., 3., 4.]]]), kernel_shape=(2,), strides=(2,), "
-                          'pads="VALID", ceil_mode=False, count_include_pad=True).tolist()', "[[[1.5, 3.5]]]"),),
+        examples=(Example(lambda: ref.avg_pool(np.array([[[1., 2., 3., 4.]]]), kernel_shape=(2,), strides=(2,), pads="VALID", ceil_mode=False, count_include_pad=True).tolist(), lambda: [[[1.5, 3.5]]]),),
     ),
     Rule(
         id="pool.max_padding_never_wins",
@@ -582,8 +605,7 @@ _VALUES = (
         statement="Max-pool padding is -inf (or ignored): an all-negative input never yields 0.",
         formula="x~ = -inf outside the input",
         sources=(TORCH_MAXPOOL, ONNX_MAXPOOL, TF_PADDING),
-        examples=(Example("ref.max_pool(np.array([[[-3., -1., -2.]]]), kernel_shape=(2,), strides=(2,), "
-                          "pads=((1, 1),), dilations=(1,), ceil_mode=False).tolist()", "[[[-3.0, -1.0]]]"),),
+        examples=(Example(lambda: ref.max_pool(np.array([[[-3., -1., -2.]]]), kernel_shape=(2,), strides=(2,), pads=((1, 1),), dilations=(1,), ceil_mode=False).tolist(), lambda: [[[-3.0, -1.0]]]),),
     ),
     Rule(
         id="pool.avg_count_include_pad",
@@ -595,11 +617,9 @@ _VALUES = (
         formula="divisor(t) = |window(t) ∩ [-pb, i + pe)| if count_include_pad else |window(t) ∩ [0, i)|",
         sources=(TORCH_AVGPOOL, ONNX_AVGPOOL, TF_PADDING),
         examples=(
-            Example("ref.avg_pool(np.arange(6.).reshape(1, 1, 6), kernel_shape=(3,), strides=(3,), pads=((1, 1),), "
-                    "ceil_mode=True, count_include_pad=True).round(6).tolist()", "[[[0.333333, 3.0, 2.5]]]",
+            Example(lambda: ref.avg_pool(np.arange(6.).reshape(1, 1, 6), kernel_shape=(3,), strides=(3,), pads=((1, 1),), ceil_mode=True, count_include_pad=True).round(6).tolist(), lambda: [[[0.333333, 3.0, 2.5]]],
                     "the last window counts 1 padding cell, not the cell past it"),
-            Example("ref.avg_pool(np.arange(6.).reshape(1, 1, 6), kernel_shape=(3,), strides=(3,), pads=((1, 1),), "
-                    "ceil_mode=True, count_include_pad=False).tolist()", "[[[0.5, 3.0, 5.0]]]"),
+            Example(lambda: ref.avg_pool(np.arange(6.).reshape(1, 1, 6), kernel_shape=(3,), strides=(3,), pads=((1, 1),), ceil_mode=True, count_include_pad=False).tolist(), lambda: [[[0.5, 3.0, 5.0]]]),
         ),
     ),
     Rule(
@@ -610,8 +630,7 @@ _VALUES = (
                   "is ignored; which one is a convention, recorded per framework.",
         formula="max(window with NaN) in {NaN, max of the other elements}",
         sources=(TORCH_MAXPOOL,),
-        examples=(Example(f"bool(np.isnan(ref.max_pool(np.array([[[1., np.nan, 3.]]]), kernel_shape=(3,), "
-                          f"strides=(1,), {_MP1})).all())", "True", "the reference propagates NaN"),),
+        examples=(Example(lambda: bool(np.isnan(ref.max_pool(np.array([[[1., np.nan, 3.]]]), kernel_shape=(3,), strides=(1,), pads="VALID", dilations=(1,), ceil_mode=False)).all()), lambda: True, "the reference propagates NaN"),),
     ),
     Rule(
         id="pool.max_window_permutation",
@@ -621,8 +640,7 @@ _VALUES = (
                   "its shift (0, 1, 5) both give 5).",
         formula="max(P x) = max(x) for any permutation P of a window",
         sources=(DL_BOOK, ONNX_MAXPOOL,),
-        examples=(Example(f"[ref.max_pool(np.array([[v]]), kernel_shape=(3,), strides=(1,), {_MP1}).item() "
-                          "for v in ([1., 5., 3.], [0., 1., 5.])]", "[5.0, 5.0]"),),
+        examples=(Example(lambda: [ref.max_pool(np.array([[v]]), kernel_shape=(3,), strides=(1,), pads="VALID", dilations=(1,), ceil_mode=False).item() for v in ([1., 5., 3.], [0., 1., 5.])], lambda: [5.0, 5.0]),),
     ),
     Rule(
         id="pool.global_average",
@@ -634,10 +652,10 @@ _VALUES = (
                   "long before its mean does.",
         formula="gap(x)[n, c] = mean(x[n, c]) = avg_pool(x, kernel_shape=x.shape[2:])",
         sources=(NIN,) + ("https://onnx.ai/onnx/operators/onnx__GlobalAveragePool.html",),
-        examples=(Example("ref.global_avg_pool(np.arange(8.).reshape(1, 2, 2, 2))[:, :, 0, 0].tolist()",
-                          "[[1.5, 5.5]]"),
-                  Example("ref.global_avg_pool(np.full((1, 1, 4, 4), 40000, np.float16)).item()",
-                          "40000.0", "16 * 40000 = 640000 is inf in float16; the mean is not")),
+        examples=(Example(lambda: ref.global_avg_pool(np.arange(8.).reshape(1, 2, 2, 2))[:, :, 0, 0].tolist(),
+                          lambda: [[1.5, 5.5]]),
+                  Example(lambda: ref.global_avg_pool(np.full((1, 1, 4, 4), 40000, np.float16)).item(),
+                          lambda: 40000.0, "16 * 40000 = 640000 is inf in float16; the mean is not")),
     ),
     Rule(
         id="pool.adaptive_bins",
@@ -648,8 +666,8 @@ _VALUES = (
                   "size (21*256).",
         formula="bin j = [floor(j*I/O), ceil((j+1)*I/O));  SPP length = C * sum(prod(bins))",
         sources=(SPP,) + ("https://pytorch.org/docs/stable/generated/torch.nn.AdaptiveAvgPool2d.html",),
-        examples=(Example("adaptive_bins(5, 3)", "((0, 2), (1, 4), (3, 5))", "bins overlap by one"),
-                  Example("spp_feature_length(256)", "5376", "(16 + 4 + 1) * 256")),
+        examples=(Example(lambda: adaptive_bins(5, 3), lambda: ((0, 2), (1, 4), (3, 5)), "bins overlap by one"),
+                  Example(lambda: spp_feature_length(256), lambda: 5376, "(16 + 4 + 1) * 256")),
     ),
     Rule(
         id="pool.max_unpool",
@@ -661,10 +679,8 @@ _VALUES = (
                   "pads come off, as they do the input size that pooling saw.",
         formula="unpool(y, idx)[idx[t]] = y[t], 0 elsewhere; size (i-1)*s - pb - pe + k",
         sources=(UNPOOLING,) + ("https://pytorch.org/docs/stable/generated/torch.nn.MaxUnpool2d.html",),
-        examples=(Example('ref.max_unpool(np.array([[[5.]]]), np.array([[[1]]]), kernel_shape=(3,), strides=(3,), '
-                          'pads="VALID").tolist()', "[[[0.0, 5.0, 0.0]]]"),
-                  Example('ref.max_unpool(np.array([[[5., 7.]]]), np.array([[[0, 2]]]), kernel_shape=(3,), strides=(2,), '
-                          'pads=((1, 1),)).tolist()', "[[[5.0, 0.0, 7.0]]]",
+        examples=(Example(lambda: ref.max_unpool(np.array([[[5.]]]), np.array([[[1]]]), kernel_shape=(3,), strides=(3,), pads="VALID").tolist(), lambda: [[[0.0, 5.0, 0.0]]]),
+                  Example(lambda: ref.max_unpool(np.array([[[5., 7.]]]), np.array([[[0, 2]]]), kernel_shape=(3,), strides=(2,), pads=((1, 1),)).tolist(), lambda: [[[5.0, 0.0, 7.0]]],
                           "(2-1)*2 - 1 - 1 + 3 = 3, the input of that pool (5 with the pads)")),
     ),
     Rule(
@@ -674,8 +690,8 @@ _VALUES = (
         statement="Nearest upsampling by an integer factor r repeats each pixel r times per axis.",
         formula="y[..., h] = x[..., h // r]",
         sources=("https://pytorch.org/docs/stable/generated/torch.nn.functional.interpolate.html",),
-        examples=(Example("ref.upsample_nearest(np.array([[[1., 2.]]]), scale_factors=(2,)).tolist()",
-                          "[[[1.0, 1.0, 2.0, 2.0]]]"),),
+        examples=(Example(lambda: ref.upsample_nearest(np.array([[[1., 2.]]]), scale_factors=(2,)).tolist(),
+                          lambda: [[[1.0, 1.0, 2.0, 2.0]]]),),
     ),
     Rule(
         id="upsample.pixel_shuffle",
@@ -684,8 +700,8 @@ _VALUES = (
         statement="Pixel shuffle maps (C*r*r, H, W) to (C, H*r, W*r), ONNX DepthToSpace in CRD mode.",
         formula="y[n, c, h*r + i, w*r + j] = x[n, c*r*r + i*r + j, h, w]",
         sources=(SUBPIXEL,) + ("https://pytorch.org/docs/stable/generated/torch.nn.PixelShuffle.html",),
-        examples=(Example("ref.pixel_shuffle(np.arange(4.).reshape(1, 4, 1, 1), upscale_factor=2)[0, 0].tolist()",
-                          "[[0.0, 1.0], [2.0, 3.0]]"),),
+        examples=(Example(lambda: ref.pixel_shuffle(np.arange(4.).reshape(1, 4, 1, 1), upscale_factor=2)[0, 0].tolist(),
+                          lambda: [[0.0, 1.0], [2.0, 3.0]]),),
     ),
 )
 
@@ -698,8 +714,7 @@ _GRADIENTS = (
                   "only; the other elements get 0; the total is preserved.",
         formula="dx[j] = sum_{t: argmax(t) = j} dy[t];  sum(dx) = sum(dy)",
         sources=(STABLEHLO + " (select_and_scatter)",),
-        examples=(Example(f"ref.max_pool_vjp(np.array([[[1., 5., 3., 2.]]]), np.array([[[10., 20.]]]), "
-                          f"kernel_shape=(2,), strides=(2,), {_MP1}).tolist()", "[[[0.0, 10.0, 20.0, 0.0]]]"),),
+        examples=(Example(lambda: ref.max_pool_vjp(np.array([[[1., 5., 3., 2.]]]), np.array([[[10., 20.]]]), kernel_shape=(2,), strides=(2,), pads="VALID", dilations=(1,), ceil_mode=False).tolist(), lambda: [[[0.0, 10.0, 20.0, 0.0]]]),),
     ),
     Rule(
         id="grad.max_pool.overlap_accumulates",
@@ -709,8 +724,7 @@ _GRADIENTS = (
                   "their gradients, never just the last one written.",
         formula="dx[j] = sum over every window t whose argmax is j of dy[t]",
         sources=(STABLEHLO + " (select_and_scatter)",),
-        examples=(Example(f"ref.max_pool_vjp(np.array([[[1., 5., 3.]]]), np.array([[[1., 1.]]]), kernel_shape=(2,), "
-                          f"strides=(1,), {_MP1}).tolist()", "[[[0.0, 2.0, 0.0]]]"),),
+        examples=(Example(lambda: ref.max_pool_vjp(np.array([[[1., 5., 3.]]]), np.array([[[1., 1.]]]), kernel_shape=(2,), strides=(1,), pads="VALID", dilations=(1,), ceil_mode=False).tolist(), lambda: [[[0.0, 2.0, 0.0]]]),),
     ),
     Rule(
         id="grad.max_pool.ties",
@@ -726,10 +740,9 @@ _GRADIENTS = (
                  "https://github.com/tensorflow/tensorflow/issues/51682",
                  "https://github.com/Theano/Theano/issues/5404"),
         examples=(
-            Example(f"ref.max_pool_vjp(np.array([[[3., 3.]]]), np.array([[[1.]]]), kernel_shape=(2,), "
-                    f"strides=(2,), {_MP1}).tolist()", "[[[1.0, 0.0]]]"),
-            Example(f"ref.max_pool_argmax(np.array([[[1., 3., 3., 2.]]]), kernel_shape=(4,), strides=(4,), {_MP1}).tolist()",
-                    "[[[1]]]", "PyTorch max_pool1d([1, 3, 3, 2]) names index 1"),
+            Example(lambda: ref.max_pool_vjp(np.array([[[3., 3.]]]), np.array([[[1.]]]), kernel_shape=(2,), strides=(2,), pads="VALID", dilations=(1,), ceil_mode=False).tolist(), lambda: [[[1.0, 0.0]]]),
+            Example(lambda: ref.max_pool_argmax(np.array([[[1., 3., 3., 2.]]]), kernel_shape=(4,), strides=(4,), pads="VALID", dilations=(1,), ceil_mode=False).tolist(),
+                    lambda: [[[1]]], "PyTorch max_pool1d([1, 3, 3, 2]) names index 1"),
         ),
     ),
     Rule(
@@ -741,9 +754,8 @@ _GRADIENTS = (
                   "total is preserved.",
         formula="dx[j] = sum_{t: j in window(t)} dy[t] / divisor(t)",
         sources=(DL_BOOK_BACKPROP, TORCH_AVGPOOL,),
-        examples=(Example("ref.avg_pool_vjp(np.zeros((1, 1, 4)), np.array([[[4., 8.]]]), kernel_shape=(2,), "
-                          'strides=(2,), pads="VALID", ceil_mode=False, count_include_pad=True).tolist()',
-                          "[[[2.0, 2.0, 4.0, 4.0]]]"),),
+        examples=(Example(lambda: ref.avg_pool_vjp(np.zeros((1, 1, 4)), np.array([[[4., 8.]]]), kernel_shape=(2,), strides=(2,), pads="VALID", ceil_mode=False, count_include_pad=True).tolist(),
+                          lambda: [[[2.0, 2.0, 4.0, 4.0]]]),),
     ),
     Rule(
         id="grad.conv.input",
@@ -753,8 +765,7 @@ _GRADIENTS = (
                   "same weight.",
         formula="dx = convT(dy, w; s, pads, d, g, a = roundtrip padding)",
         sources=(DUMOULIN + ", chapter 4", DL_BOOK),
-        examples=(Example(f"ref.vjp('conv', (np.array([[[1., 2., 3.]]]), np.array([[[1., -1.]]])), "
-                          f"np.array([[[1., 1.]]]), {_C1})[0].tolist()", "[[[1.0, 0.0, -1.0]]]"),),
+        examples=(Example(lambda: ref.vjp('conv', (np.array([[[1., 2., 3.]]]), np.array([[[1., -1.]]])), np.array([[[1., 1.]]]), strides=(1,), pads="VALID", dilations=(1,), groups=1)[0].tolist(), lambda: [[[1.0, 0.0, -1.0]]]),),
     ),
     Rule(
         id="grad.conv.weight",
@@ -764,8 +775,7 @@ _GRADIENTS = (
                   "input with dy.",
         formula="dw[o, c, m] = sum_{n, t} dy[n, o, t] * x~[n, g(o)*C_in/g + c, t*s + m*d - pb]",
         sources=(DL_BOOK,),
-        examples=(Example(f"ref.vjp('conv', (np.array([[[1., 2., 3.]]]), np.array([[[1., -1.]]])), "
-                          f"np.array([[[1., 1.]]]), {_C1})[1].tolist()", "[[[3.0, 5.0]]]",
+        examples=(Example(lambda: ref.vjp('conv', (np.array([[[1., 2., 3.]]]), np.array([[[1., -1.]]])), np.array([[[1., 1.]]]), strides=(1,), pads="VALID", dilations=(1,), groups=1)[1].tolist(), lambda: [[[3.0, 5.0]]],
                           "dw[m] = x[m] + x[m + 1]"),),
     ),
     Rule(
@@ -776,7 +786,7 @@ _GRADIENTS = (
                   "framework's convention (0 or 1), reported.",
         formula="relu'(x) = [x > 0] away from 0;  relu'(0) in {0, 1}",
         sources=(TORCH_KINKS,),
-        examples=(Example("ref.relu_vjp(np.array([-1., 0., 2.]), np.ones(3)).tolist()", "[0.0, 0.0, 1.0]",
+        examples=(Example(lambda: ref.relu_vjp(np.array([-1., 0., 2.]), np.ones(3)).tolist(), lambda: [0.0, 0.0, 1.0],
                           "the reference takes 0 at 0"),),
     ),
     Rule(
@@ -789,9 +799,9 @@ _GRADIENTS = (
         formula="leaky' = 1 or alpha; relu6' = [0 < x < 6]; elu' = 1 or alpha*e^x; at a kink: "
                 "left, right or mean",
         sources=(TORCH_KINKS,),
-        examples=(Example("ref.leaky_relu_vjp(np.array([-1., 0., 1.]), np.ones(3), alpha=0.01).tolist()",
-                          "[0.01, 0.01, 1.0]"),
-                  Example("ref.relu6_vjp(np.array([0., 3., 6.]), np.ones(3)).tolist()", "[0.0, 1.0, 0.0]")),
+        examples=(Example(lambda: ref.leaky_relu_vjp(np.array([-1., 0., 1.]), np.ones(3), alpha=0.01).tolist(),
+                          lambda: [0.01, 0.01, 1.0]),
+                  Example(lambda: ref.relu6_vjp(np.array([0., 3., 6.]), np.ones(3)).tolist(), lambda: [0.0, 1.0, 0.0])),
     ),
     Rule(
         id="grad.sigmoid.bounded",
@@ -801,7 +811,7 @@ _GRADIENTS = (
                   "networks see vanishing gradients.",
         formula="sigma'(x) = sigma(x)*(1 - sigma(x)) <= sigma'(0) = 1/4",
         sources=(GLOROT,),
-        examples=(Example("ref.sigmoid_vjp(np.array([0.]), np.ones(1)).item()", "0.25"),),
+        examples=(Example(lambda: ref.sigmoid_vjp(np.array([0.]), np.ones(1)).item(), lambda: 0.25),),
     ),
     Rule(
         id="grad.softmax",
@@ -810,8 +820,8 @@ _GRADIENTS = (
         statement="The softmax VJP is s * (dy - sum(dy * s)) along the axis.",
         formula="dx = s * (dy - sum(dy * s, axis))",
         sources=(BHH,),
-        examples=(Example("ref.softmax_vjp(np.array([0., 0.]), np.array([1., 0.]), axis=0).tolist()",
-                          "[0.25, -0.25]"),),
+        examples=(Example(lambda: ref.softmax_vjp(np.array([0., 0.]), np.array([1., 0.]), axis=0).tolist(),
+                          lambda: [0.25, -0.25]),),
     ),
     Rule(
         id="grad.conv_transpose.input",
@@ -822,9 +832,7 @@ _GRADIENTS = (
                   "conv is the adjoint of that conv.",
         formula="dx = conv(dy, w; s, pads, d, g), w read as (C_in, C_out/g, *k)",
         sources=(DUMOULIN + ", chapter 4", TORCH_CONVT),
-        examples=(Example("ref.vjp('conv_transpose', (np.array([[[1., 2.]]]), np.array([[[1., -1.]]])), "
-                          "np.array([[[1., 0., 2.]]]), strides=(1,), pads='VALID', dilations=(1,), groups=1, "
-                          "output_padding=(0,))[0].tolist()", "[[[1.0, -2.0]]]",
+        examples=(Example(lambda: ref.vjp('conv_transpose', (np.array([[[1., 2.]]]), np.array([[[1., -1.]]])), np.array([[[1., 0., 2.]]]), strides=(1,), pads='VALID', dilations=(1,), groups=1, output_padding=(0,))[0].tolist(), lambda: [[[1.0, -2.0]]],
                           "dx[t] = dy[t] - dy[t + 1]"),),
     ),
     Rule(
@@ -836,9 +844,7 @@ _GRADIENTS = (
         formula="dw[c, o, m] = sum_{n, t} x[n, c, t] * dy~[n, g(c)*C_out/g + o, t*s + m*d];  "
                 "db[o] = sum_{n, t} dy[n, o, t]",
         sources=(DUMOULIN + ", chapter 4", TORCH_CONVT),
-        examples=(Example("ref.vjp('conv_transpose', (np.array([[[1., 2.]]]), np.array([[[1., -1.]]])), "
-                          "np.array([[[1., 0., 2.]]]), strides=(1,), pads='VALID', dilations=(1,), groups=1, "
-                          "output_padding=(0,))[1].tolist()", "[[[1.0, 4.0]]]",
+        examples=(Example(lambda: ref.vjp('conv_transpose', (np.array([[[1., 2.]]]), np.array([[[1., -1.]]])), np.array([[[1., 0., 2.]]]), strides=(1,), pads='VALID', dilations=(1,), groups=1, output_padding=(0,))[1].tolist(), lambda: [[[1.0, 4.0]]],
                           "dw[m] = x[0]*dy[m] + x[1]*dy[m + 1]"),),
     ),
     Rule(
@@ -850,8 +856,8 @@ _GRADIENTS = (
         formula="dx = dy * (1 - tanh(x)^2) <= dy at x = 0",
         sources=("https://en.wikipedia.org/wiki/Hyperbolic_functions#Derivatives",
                  "https://pytorch.org/docs/stable/generated/torch.nn.Tanh.html"),
-        examples=(Example("ref.tanh_vjp(np.array([0.]), np.ones(1)).item()", "1.0"),
-                  Example("ref.tanh_vjp(np.array([np.inf]), np.ones(1)).item()", "0.0")),
+        examples=(Example(lambda: ref.tanh_vjp(np.array([0.]), np.ones(1)).item(), lambda: 1.0),
+                  Example(lambda: ref.tanh_vjp(np.array([np.inf]), np.ones(1)).item(), lambda: 0.0)),
     ),
     Rule(
         id="grad.log_softmax",
@@ -861,8 +867,8 @@ _GRADIENTS = (
         formula="dx = dy - softmax(x) * sum(dy, axis)",
         sources=(BHH, "https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/native/SoftMax.cpp "
                       "(log_softmax_backward: grad - exp(output) * sum(grad))"),
-        examples=(Example("ref.log_softmax_vjp(np.array([0., 0.]), np.array([1., 0.]), axis=0).tolist()",
-                          "[0.5, -0.5]"),),
+        examples=(Example(lambda: ref.log_softmax_vjp(np.array([0., 0.]), np.array([1., 0.]), axis=0).tolist(),
+                          lambda: [0.5, -0.5]),),
     ),
     Rule(
         id="grad.adaptive_pool",
@@ -874,11 +880,9 @@ _GRADIENTS = (
         formula="avg: dx[i] = sum_{j: i in bin j} dy[j] / |bin j|;  max: dx[i] = sum_{j: argmax(bin j) = i} dy[j]",
         sources=(_torch_doc("AdaptiveAvgPool2d"), _torch_doc("AdaptiveMaxPool2d"),
                  "https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/native/AdaptiveAveragePooling.cpp"),
-        examples=(Example("ref.adaptive_avg_pool_vjp(np.zeros((1, 1, 3)), np.array([[[2., 4.]]]), "
-                          "output_size=(2,)).tolist()", "[[[1.0, 3.0, 2.0]]]",
+        examples=(Example(lambda: ref.adaptive_avg_pool_vjp(np.zeros((1, 1, 3)), np.array([[[2., 4.]]]), output_size=(2,)).tolist(), lambda: [[[1.0, 3.0, 2.0]]],
                           "bins [0, 2) and [1, 3): element 1 is in both"),
-                  Example("ref.adaptive_max_pool_vjp(np.array([[[1., 5., 2.]]]), np.array([[[1., 10.]]]), "
-                          "output_size=(2,)).tolist()", "[[[0.0, 11.0, 0.0]]]",
+                  Example(lambda: ref.adaptive_max_pool_vjp(np.array([[[1., 5., 2.]]]), np.array([[[1., 10.]]]), output_size=(2,)).tolist(), lambda: [[[0.0, 11.0, 0.0]]],
                           "5 is the maximum of both bins")),
     ),
     Rule(
@@ -889,8 +893,7 @@ _GRADIENTS = (
                   "copies each element was repeated into.",
         formula="dx[..., h] = sum_{m < r} dy[..., h*r + m] (per axis)",
         sources=("https://pytorch.org/docs/stable/generated/torch.nn.functional.interpolate.html",),
-        examples=(Example("ref.upsample_nearest_vjp(np.zeros((1, 1, 2)), np.array([[[1., 2., 3., 4.]]]), "
-                          "scale_factors=(2,)).tolist()", "[[[3.0, 7.0]]]"),),
+        examples=(Example(lambda: ref.upsample_nearest_vjp(np.zeros((1, 1, 2)), np.array([[[1., 2., 3., 4.]]]), scale_factors=(2,)).tolist(), lambda: [[[3.0, 7.0]]]),),
     ),
     Rule(
         id="grad.pixel_shuffle",
@@ -900,8 +903,7 @@ _GRADIENTS = (
                   "pixel unshuffle (ONNX SpaceToDepth in CRD order).",
         formula="dx[n, c*r*r + i*r + j, h, w] = dy[n, c, h*r + i, w*r + j]",
         sources=(SUBPIXEL, "https://pytorch.org/docs/stable/generated/torch.nn.PixelUnshuffle.html"),
-        examples=(Example("ref.pixel_shuffle_vjp(np.zeros((1, 4, 1, 1)), np.array([[[[1., 2.], [3., 4.]]]]), "
-                          "upscale_factor=2).ravel().tolist()", "[1.0, 2.0, 3.0, 4.0]"),),
+        examples=(Example(lambda: ref.pixel_shuffle_vjp(np.zeros((1, 4, 1, 1)), np.array([[[[1., 2.], [3., 4.]]]]), upscale_factor=2).ravel().tolist(), lambda: [1.0, 2.0, 3.0, 4.0]),),
     ),
 )
 
@@ -914,8 +916,8 @@ _STABILITY = (
                   "maximum M is safe).",
         formula="softmax(x + c) = softmax(x)",
         sources=(BHH,),
-        examples=(Example("ref.softmax(np.array([1001., 1002.]), axis=0).tolist()",
-                          "[0.2689414213699951, 0.7310585786300049]",
+        examples=(Example(lambda: ref.softmax(np.array([1001., 1002.]), axis=0).tolist(),
+                          lambda: [0.2689414213699951, 0.7310585786300049],
                           "1/(1+e) and e/(1+e), the softmax of [1, 2]; e^1001 itself is inf"),),
     ),
     Rule(
@@ -926,7 +928,7 @@ _STABILITY = (
                   "naive exp overflows past 88.7 in float32 and 11.1 in float16 and returns NaN.",
         formula="softmax(x) = exp(x - M) / sum(exp(x - M)),  M = max(x)",
         sources=(BHH,),
-        examples=(Example("ref.softmax(np.array([800., 1., 1.]), axis=0).tolist()", "[1.0, 0.0, 0.0]"),),
+        examples=(Example(lambda: ref.softmax(np.array([800., 1., 1.]), axis=0).tolist(), lambda: [1.0, 0.0, 0.0]),),
     ),
     Rule(
         id="softmax.underflow",
@@ -935,7 +937,7 @@ _STABILITY = (
         statement="Rows whose logits are all very negative (near -1e4) still sum to 1.",
         formula="sum(softmax(x)) = 1 for x = [-10000, -10000]",
         sources=("https://github.com/FluxML/NNlib.jl/pull/43",),
-        examples=(Example("ref.softmax(np.array([-10000., -10000.]), axis=0).tolist()", "[0.5, 0.5]"),),
+        examples=(Example(lambda: ref.softmax(np.array([-10000., -10000.]), axis=0).tolist(), lambda: [0.5, 0.5]),),
     ),
     Rule(
         id="softmax.simplex",
@@ -944,7 +946,7 @@ _STABILITY = (
         statement="Softmax outputs lie in [0, 1], sum to 1 along the axis and keep the logits' order.",
         formula="0 <= s_j <= 1;  sum_j s_j = 1;  x_i < x_j => s_i <= s_j",
         sources=(BHH,),
-        examples=(Example("round(float(ref.softmax(np.array([1., 2., 3.]), axis=0).sum()), 12)", "1.0"),),
+        examples=(Example(lambda: round(float(ref.softmax(np.array([1., 2., 3.]), axis=0).sum()), 12), lambda: 1.0),),
     ),
     Rule(
         id="softmax.neg_inf",
@@ -954,8 +956,8 @@ _STABILITY = (
                   "convention (NaN or 0), reported.",
         formula="x_j = -inf => s_j = 0;  all -inf => NaN or 0",
         sources=(BHH, _torch_doc("Softmax")),
-        examples=(Example("ref.softmax(np.array([0., -np.inf]), axis=0).tolist()", "[1.0, 0.0]"),
-                  Example("bool(np.isnan(ref.softmax(np.array([-np.inf, -np.inf]), axis=0)).all())", "True",
+        examples=(Example(lambda: ref.softmax(np.array([0., -np.inf]), axis=0).tolist(), lambda: [1.0, 0.0]),
+                  Example(lambda: bool(np.isnan(ref.softmax(np.array([-np.inf, -np.inf]), axis=0)).all()), lambda: True,
                           "the reference gives NaN (0/0)")),
     ),
     Rule(
@@ -967,10 +969,10 @@ _STABILITY = (
                   "and leaves the others as if it were absent.",
         formula="log_softmax(x) = x - M - log(sum(exp(x - M)))",
         sources=(BHH,),
-        examples=(Example("ref.log_softmax(np.array([0., -1000.]), axis=0).tolist()", "[0.0, -1000.0]",
+        examples=(Example(lambda: ref.log_softmax(np.array([0., -1000.]), axis=0).tolist(), lambda: [0.0, -1000.0],
                           "log(softmax) would give [0, -inf]"),
-                  Example("ref.log_softmax(np.array([0., 0., -np.inf]), axis=0).tolist()",
-                          "[-0.6931471805599453, -0.6931471805599453, -float('inf')]",
+                  Example(lambda: ref.log_softmax(np.array([0., 0., -np.inf]), axis=0).tolist(),
+                          lambda: [-0.6931471805599453, -0.6931471805599453, -float('inf')],
                           "log(1/2) twice, and log 0")),
     ),
     Rule(
@@ -983,8 +985,8 @@ _STABILITY = (
                   "holds it (in float64 e^x down to x = -708: not 0 below -40); NaN gives NaN.",
         formula="sigma(x) = 1/(1 + e^-x) if x >= 0 else e^x/(1 + e^x)",
         sources=(STABLE_SIGMOID, _torch_doc("Sigmoid"), IEEE_NAN),
-        examples=(Example("ref.sigmoid(np.array([-1000., 0., 1000.])).tolist()", "[0.0, 0.5, 1.0]"),
-                  Example("float(ref.sigmoid(np.array([-50.])).item() / np.exp(-50.))", "1.0",
+        examples=(Example(lambda: ref.sigmoid(np.array([-1000., 0., 1000.])).tolist(), lambda: [0.0, 0.5, 1.0]),
+                  Example(lambda: float(ref.sigmoid(np.array([-50.])).item() / np.exp(-50.)), lambda: 1.0,
                           "e^-50 / (1 + e^-50) = 1.9e-22: e^x itself to float64's precision")),
     ),
     Rule(
@@ -995,8 +997,8 @@ _STABILITY = (
                   "every activation here.",
         formula="relu(x) = max(0, x)",
         sources=(_torch_doc("ReLU"), IEEE_NAN),
-        examples=(Example("ref.relu(np.array([-2., 0., 3.])).tolist()", "[0.0, 0.0, 3.0]"),
-                  Example("np.isnan(ref.relu(np.array([np.nan, -1.]))).tolist()", "[True, False]",
+        examples=(Example(lambda: ref.relu(np.array([-2., 0., 3.])).tolist(), lambda: [0.0, 0.0, 3.0]),
+                  Example(lambda: np.isnan(ref.relu(np.array([np.nan, -1.]))).tolist(), lambda: [True, False],
                           "fmax(NaN, 0) would give 0")),
     ),
     Rule(
@@ -1007,7 +1009,7 @@ _STABILITY = (
                   "Keras 0.3); NaN gives NaN.",
         formula="leaky_relu(x) = x if x >= 0 else alpha*x",
         sources=(_torch_doc("LeakyReLU"), IEEE_NAN),
-        examples=(Example("ref.leaky_relu(np.array([-2., 3.]), alpha=0.01).tolist()", "[-0.02, 3.0]"),),
+        examples=(Example(lambda: ref.leaky_relu(np.array([-2., 3.]), alpha=0.01).tolist(), lambda: [-0.02, 3.0]),),
     ),
     Rule(
         id="activation.relu6",
@@ -1016,8 +1018,8 @@ _STABILITY = (
         statement="ReLU6 clips to [0, 6]; NaN gives NaN.",
         formula="relu6(x) = min(max(0, x), 6)",
         sources=(_torch_doc("ReLU6"), IEEE_NAN),
-        examples=(Example("ref.relu6(np.array([-1., 3., 7.])).tolist()", "[0.0, 3.0, 6.0]"),
-                  Example("np.isnan(ref.relu6(np.array([np.nan]))).tolist()", "[True]",
+        examples=(Example(lambda: ref.relu6(np.array([-1., 3., 7.])).tolist(), lambda: [0.0, 3.0, 6.0]),
+                  Example(lambda: np.isnan(ref.relu6(np.array([np.nan]))).tolist(), lambda: [True],
                           "a clip to [0, 6] keeps NaN")),
     ),
     Rule(
@@ -1028,7 +1030,7 @@ _STABILITY = (
                   "NaN.",
         formula="elu(x) = x if x > 0 else alpha*(e^x - 1)",
         sources=(ELU_PAPER, _torch_doc("ELU"), IEEE_NAN),
-        examples=(Example("ref.elu(np.array([-1000., 0., 2.]), alpha=1.0).tolist()", "[-1.0, 0.0, 2.0]"),),
+        examples=(Example(lambda: ref.elu(np.array([-1000., 0., 2.]), alpha=1.0).tolist(), lambda: [-1.0, 0.0, 2.0]),),
     ),
     Rule(
         id="activation.tanh",
@@ -1038,9 +1040,9 @@ _STABILITY = (
                   "2*sigma(2x) - 1; NaN gives NaN.",
         formula="tanh(-x) = -tanh(x);  tanh(x) = 2*sigma(2x) - 1",
         sources=(_torch_doc("Tanh"), IEEE_NAN),
-        examples=(Example("ref.tanh(np.array([0.5])).item()", "0.46211715726000974",
+        examples=(Example(lambda: ref.tanh(np.array([0.5])).item(), lambda: 0.46211715726000974,
                           "(e - 1)/(e + 1) = 2*sigma(1) - 1"),
-                  Example("ref.tanh(np.array([-0.5, 20.])).tolist()", "[-0.46211715726000974, 1.0]",
+                  Example(lambda: ref.tanh(np.array([-0.5, 20.])).tolist(), lambda: [-0.46211715726000974, 1.0],
                           "odd; 1 - tanh(20) = 8.5e-18 rounds to 1")),
     ),
 )
@@ -1054,7 +1056,7 @@ _ARITHMETIC = (
                   "the parameter count of the frameworks' conv layers.",
         formula="params = prod(k) * (C_in/g) * C_out + C_out",
         sources=(CS231N,),
-        examples=(Example("conv_param_count((5, 5), 3, 16)", "1216", "w [16, 3, 5, 5] with bias"),),
+        examples=(Example(lambda: conv_param_count((5, 5), 3, 16), lambda: 1216, "w [16, 3, 5, 5] with bias"),),
     ),
     Rule(
         id="params.inception",
@@ -1065,14 +1067,13 @@ _ARITHMETIC = (
         formula="sum of conv_param_count over the branch's convs, without bias",
         sources=(INCEPTION,),
         examples=(
-            Example("sum(conv_param_count((k, k), 192, c, bias=False) for k, c in [(1, 64), (3, 128), (5, 32)])",
-                    "387072", "naive module on 28x28x192"),
-            Example("sum(conv_param_count((k, k), i, o, bias=False) for k, i, o in [(1, 192, 64), (1, 192, 96), "
-                    "(1, 192, 16), (3, 96, 128), (5, 16, 32), (1, 192, 32)])", "163328",
+            Example(lambda: sum(conv_param_count((k, k), 192, c, bias=False) for k, c in [(1, 64), (3, 128), (5, 32)]),
+                    lambda: 387072, "naive module on 28x28x192"),
+            Example(lambda: sum(conv_param_count((k, k), i, o, bias=False) for k, i, o in [(1, 192, 64), (1, 192, 96), (1, 192, 16), (3, 96, 128), (5, 16, 32), (1, 192, 32)]), lambda: 163328,
                     "with 1x1 reductions"),
-            Example("conv_param_count((1, 1), 96, 32, bias=False) + conv_param_count((3, 3), 32, 48, bias=False)",
-                    "16896", "3072 + 13824"),
-            Example("conv_param_count((3, 3), 96, 48, bias=False)", "41472", "without the 1x1"),
+            Example(lambda: conv_param_count((1, 1), 96, 32, bias=False) + conv_param_count((3, 3), 32, 48, bias=False),
+                    lambda: 16896, "3072 + 13824"),
+            Example(lambda: conv_param_count((3, 3), 96, 48, bias=False), lambda: 41472, "without the 1x1"),
         ),
     ),
     Rule(
@@ -1084,9 +1085,9 @@ _ARITHMETIC = (
                   "gradient.",
         formula="r_0 = 1;  r_k = r_{k-1} + (ke_k - 1) * prod(s_1 .. s_{k-1})",
         sources=(DISTILL_RF,),
-        examples=(Example("receptive_field([(3, 1), (3, 1)])", "5", "two 3x3 convs see 5x5 (VGG)"),
-                  Example("receptive_field([(3, 1), (3, 1), (3, 1)])", "7"),
-                  Example("receptive_field([(3, 2), (3, 2), (3, 1, 2)])", "23", "1 + 2*1 + 2*2 + 4*4: the dilated 5-tap layer sits above two stride-2 layers")),
+        examples=(Example(lambda: receptive_field([(3, 1), (3, 1)]), lambda: 5, "two 3x3 convs see 5x5 (VGG)"),
+                  Example(lambda: receptive_field([(3, 1), (3, 1), (3, 1)]), lambda: 7),
+                  Example(lambda: receptive_field([(3, 2), (3, 2), (3, 1, 2)]), lambda: 23, "1 + 2*1 + 2*2 + 4*4: the dilated 5-tap layer sits above two stride-2 layers")),
     ),
     Rule(
         id="receptive_field.gridding",
@@ -1098,13 +1099,13 @@ _ARITHMETIC = (
         formula="counts_below = convolve(counts_above, dilated taps) per axis; 2-D = outer product",
         sources=(HDC_PAPER,),
         examples=(
-            Example("[c.shape for c in dilated_usage_counts(3, [2, 2, 2])]",
-                    "[(13, 13), (9, 9), (5, 5), (1, 1)]", "13x13 of layer 1, 9x9 of layer 2"),
-            Example("dilated_usage_counts(3, [2, 2, 2], ndim=1)[0].tolist()",
-                    "[1, 0, 3, 0, 6, 0, 7, 0, 6, 0, 3, 0, 1]", "1 + 2 + 3 = 6 at the third used column"),
-            Example("int((dilated_usage_counts(3, [2, 2, 2])[0] > 0).sum())", "49",
+            Example(lambda: [c.shape for c in dilated_usage_counts(3, [2, 2, 2])],
+                    lambda: [(13, 13), (9, 9), (5, 5), (1, 1)], "13x13 of layer 1, 9x9 of layer 2"),
+            Example(lambda: dilated_usage_counts(3, [2, 2, 2], ndim=1)[0].tolist(),
+                    lambda: [1, 0, 3, 0, 6, 0, 7, 0, 6, 0, 3, 0, 1], "1 + 2 + 3 = 6 at the third used column"),
+            Example(lambda: int((dilated_usage_counts(3, [2, 2, 2])[0] > 0).sum()), lambda: 49,
                     "49 of the 169 pixels in view are used"),
-            Example("int((dilated_usage_counts(3, [1, 2, 3])[0] > 0).sum())", "169",
+            Example(lambda: int((dilated_usage_counts(3, [1, 2, 3])[0] > 0).sum()), lambda: 169,
                     "rates 1, 2, 3 use every pixel"),
         ),
     ),
@@ -1119,9 +1120,9 @@ _ARITHMETIC = (
         formula="M_2 <= K",
         sources=(HDC_PAPER,),
         examples=(
-            Example("hdc_m2([1, 2, 5])", "2", "M_2 = 2 <= 3, good"),
-            Example("hdc_m2([1, 2, 9])", "5", "M_2 = 5 > 3, not"),
-            Example("int((dilated_usage_counts(3, [2, 4, 8], ndim=1)[0] == 0).sum())", "14",
+            Example(lambda: hdc_m2([1, 2, 5]), lambda: 2, "M_2 = 2 <= 3, good"),
+            Example(lambda: hdc_m2([1, 2, 9]), lambda: 5, "M_2 = 5 > 3, not"),
+            Example(lambda: int((dilated_usage_counts(3, [2, 4, 8], ndim=1)[0] == 0).sum()), lambda: 14,
                     "r = [2, 4, 8] never uses the 14 odd offsets"),
         ),
     ),
@@ -1141,7 +1142,7 @@ _TOLERANCE = (
         formula="|got - ref| <= eps*|ref| + c[kind][dtype] * eps * sqrt(K) * scale + tiny(dtype); "
                 "exact ops (max, ReLU, layout) match exactly",
         sources=(BHH, "https://numpy.org/doc/stable/reference/generated/numpy.testing.assert_allclose.html"),
-        examples=(Example("float(np.finfo(np.float32).eps)", "1.1920928955078125e-07",
+        examples=(Example(lambda: float(np.finfo(np.float32).eps), lambda: 1.1920928955078125e-07,
                           "eps of float32: 2**-23"),),
     ),
 )

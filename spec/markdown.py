@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .catalogue import RULES, SECTIONS, SYMBOLS, Rule
+from .worked_examples import written
 
 HEADER = """\
 # The cnnspec rule catalogue
@@ -21,8 +22,9 @@ def rule_markdown(rule: Rule) -> str:
         lines.append("Sources: " + "; ".join(rule.sources))
         lines.append("")
     for example in rule.examples:
+        expression, expected = written(example)
         note = f"  # {example.note}" if example.note else ""
-        lines += ["```python", f">>> {example.expression}", f"{example.expected}{note}", "```", ""]
+        lines += ["```python", f">>> {expression}", f"{expected}{note}", "```", ""]
     return "\n".join(lines)
 
 

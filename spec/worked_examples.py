@@ -1,45 +1,55 @@
-"""Evaluates the catalogue's worked examples: each is a Python expression over the spec.
+"""The catalogue's worked examples: calls them, and reads the text they show from their source.
 
-The namespace holds the public functions of `cnnspec.spec`, `ref` (the reference ops), `np`,
-and `raises(fn)`, which gives the name of the exception `fn()` raises (or None).
+An example is two lambdas (`catalogue.Example`): `compute` over the spec and `expected`, the value
+it must give. What `cnnspec explain` and SPEC.md show is each lambda's body as written in the
+catalogue: the source span that the body's bytecode covers (PEP 657 positions), so the text shown
+is the code run, with no string evaluated.
 """
 
 from __future__ import annotations
 
+import linecache
+
 import numpy as np
 
-from . import architecture, geometry, reference
 from .catalogue import Example
 
 
-def raises(fn) -> str | None:
-    """The class name of the exception that `fn()` raises, or None when it returns."""
-    try:
-        fn()
-    except Exception as error:  # the examples name the class they expect
-        return type(error).__name__
-    return None
-
-
-def namespace() -> dict:
-    names = {"np": np, "ref": reference, "raises": raises}
-    for module in (geometry, architecture):
-        names.update({name: getattr(module, name) for name in dir(module)
-                      if not name.startswith("_") and callable(getattr(module, name))})
-    return names
-
-
 def evaluate(example: Example):
-    """The value of `example.expression`."""
+    """The value the example computes."""
     with np.errstate(all="ignore"):
-        return eval(example.expression, namespace())  # noqa: S307 - the catalogue's own text
+        return example.compute()
 
 
 def expected_value(example: Example):
-    """The value written in `example.expected`."""
-    return eval(example.expected, {"np": np})  # noqa: S307
+    """The value the example must give."""
+    return example.expected()
 
 
 def holds(example: Example) -> bool:
-    """Whether the expression gives exactly the expected value."""
+    """Whether the example gives exactly the expected value."""
     return evaluate(example) == expected_value(example)
+
+
+def body_text(fn) -> str:
+    """The source text of a lambda's body, such as `conv_output_size(28, 3)` for
+    `lambda: conv_output_size(28, 3)`: from the first to the last column that its bytecode
+    covers (continuation lines joined by one space)."""
+    code = fn.__code__
+    spans = [p for p in code.co_positions() if None not in p and p[2:] != (0, 0)]
+    if not spans:
+        raise ValueError(f"{code.co_name} at {code.co_filename}:{code.co_firstlineno} has no "
+                         "source positions: run Python without -X no_debug_ranges")
+    first_line, _, first_col, _ = min(spans, key=lambda p: (p[0], p[2]))
+    _, last_line, _, last_col = max(spans, key=lambda p: (p[1], p[3]))
+    lines = [linecache.getline(code.co_filename, n).encode("utf-8")  # columns count UTF-8 bytes
+             for n in range(first_line, last_line + 1)]
+    if len(lines) == 1:
+        return lines[0][first_col:last_col].decode("utf-8")
+    parts = [lines[0][first_col:], *lines[1:-1], lines[-1][:last_col]]
+    return " ".join(part.decode("utf-8").strip() for part in parts)
+
+
+def written(example: Example) -> tuple[str, str]:
+    """(expression, expected) as the catalogue writes them: the text shown for the example."""
+    return body_text(example.compute), body_text(example.expected)

@@ -11,7 +11,7 @@ import pytest
 import required
 from cnnspec.spec import KINDS, RULES, SECTIONS
 from cnnspec.spec.markdown import spec_markdown
-from cnnspec.spec.worked_examples import evaluate, expected_value
+from cnnspec.spec.worked_examples import evaluate, expected_value, written
 
 REPO = Path(__file__).resolve().parents[1]
 RULES_MD = REPO.parent / "shared" / "rules.md"
@@ -83,8 +83,36 @@ def test_every_rule_is_complete():
 def test_worked_examples_come_out_of_the_spec_exactly(rule_id):
     for example in RULES[rule_id].examples:
         got = evaluate(example)
+        expression, expected = written(example)
         assert got == expected_value(example), (
-            f"{example.expression} = {got!r}, but should be {example.expected} [{rule_id}]")
+            f"{expression} = {got!r}, but should be {expected} [{rule_id}]")
+
+
+def test_the_text_shown_is_the_code_run():
+    """Each example's text is the source of its lambdas' bodies: one whole expression each."""
+    import ast
+
+    for rule in RULES.values():
+        for example in rule.examples:
+            for text in written(example):
+                assert isinstance(ast.parse(text, mode="eval").body, ast.expr), (rule.id, text)
+    example = RULES["pool.output_size.ceil"].examples[1]
+    assert written(example) == ("pool_output_size(9, 4, stride=4, pads=(2, 2), ceil_mode=True)", "3")
+
+
+def test_the_package_evaluates_no_string_as_code():
+    """No `eval(` or `exec(` in the installed package's source (the worked examples are code)."""
+    import importlib.util
+
+    found = []
+    for package in ("cnnspec", "cnnspec.spec", "cnnspec.adapters", "cnnspec.conformance",
+                    "cnnspec.reports", "cnnspec.recipes"):
+        for folder in importlib.util.find_spec(package).submodule_search_locations:
+            for path in sorted(Path(folder).rglob("*.py")):
+                for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                    if re.search(r"\b(eval|exec)\s*\(", line):
+                        found.append(f"{path}:{number}: {line.strip()}")
+    assert not found, "strings run as code: " + "; ".join(found)
 
 
 def test_spec_md_is_generated_from_the_catalogue():

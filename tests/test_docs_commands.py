@@ -10,6 +10,7 @@ of the YAML blocks (a downstream workflow, with its own adapter) are parsed by c
 argument parser, a matrix's `${{ matrix.NAME }}` standing for the first value of NAME. The first
 bash block is README's quick start, which CI runs whole."""
 
+import json
 import re
 import shlex
 import subprocess
@@ -20,6 +21,7 @@ from xml.etree import ElementTree
 import pytest
 
 from cnnspec.cli import build_parser
+from cnnspec.conformance.shards import select, shard_option
 from cnnspec.reports.results import load
 from cnnspec.spec import RULES
 
@@ -68,32 +70,58 @@ def _run_did(words, stdout, cwd) -> str | None:
     each results file it names, one per adapter, holding the rows of its --rule prefixes; the
     HTML report showing relu6."""
     adapters = [words[at + 1] for at, word in enumerate(words) if word == "--adapter"]
+    prefixes = tuple(words[at + 1] for at, word in enumerate(words) if word == "--rule")
+    asked = [rule_id for rule_id in RULES if rule_id.startswith(prefixes)]
+    shard = _option(words, "--shard")
+    if shard:  # a shard holds its part of the rules asked (the same part for each adapter here)
+        asked = select(asked, shard_option(shard), adapters[0])
     rows = re.findall(r"^(?:pass|deviation|unsupported) +(?:\S+: )?activation\.relu6\b", stdout,
                       flags=re.M)  # "numpy: activation.relu6" where several adapters run
-    if len(rows) != len(adapters):
-        return f"{len(rows)} passing activation.relu6 rows for {len(adapters)} adapters"
+    due = len(adapters) if "activation.relu6" in asked else 0
+    if len(rows) != due:
+        return f"{len(rows)} passing activation.relu6 rows where {due} are due"
     written = re.findall(r"^results: (\S+)$", stdout, flags=re.M)
     if _option(words, "--json") and len(written) != len(adapters):
         return f"{len(written)} results files for {len(adapters)} adapters"
-    prefixes = tuple(words[at + 1] for at, word in enumerate(words) if word == "--rule")
-    asked = [rule_id for rule_id in RULES if rule_id.startswith(prefixes)]
     for name in written:
         ids = [row.id for row in load(cwd / name).rules]
         if ids != asked:
             return f"{name} holds the rows {ids}, not those of --rule {prefixes}: {asked}"
     report = _option(words, "--html")
-    if report and "activation.relu6" not in (cwd / report).read_text(encoding="utf-8"):
+    if report and due and "activation.relu6" not in (cwd / report).read_text(encoding="utf-8"):
         return f"{report} does not show activation.relu6"
     return None
 
 
 def _report_did(words, stdout, cwd) -> str | None:
-    """`cnnspec report FOLDER --html PATH`: one column per results file of the folder."""
-    files = sorted((cwd / words[2]).glob("results*.json"))
+    """`cnnspec report FOLDER --html PATH`: one column per adapter of the folder's results
+    files (the shards of one adapter merged into one)."""
+    names = {load(f).adapter["name"] for f in (cwd / words[2]).glob("*.json")}
     html = (cwd / _option(words, "--html")).read_text(encoding="utf-8")
-    missing = [f.name for f in files if load(f).adapter["name"] not in html]
-    if f"({len(files)} adapters," not in stdout or missing:
+    missing = sorted(name for name in names if name not in html)
+    count = re.search(r"\((\d+) adapters?,", stdout)
+    if not count or int(count.group(1)) != len(names) or missing:
         return f"the merged report lacks {missing or 'its adapter count'}"
+    return None
+
+
+def _port_did(words, stdout, cwd) -> str | None:
+    """`cnnspec port --from SRC --to DST`: the ranked list names both adapters, its sections
+    in order, and --json holds the same items."""
+    source, target = _option(words, "--from"), _option(words, "--to")
+    sections = [stdout.find(title) for title in ("Changes outputs (", "Cannot run as written (",
+                                                 "\nCoverage")]
+    if not stdout.startswith("cnnspec port: ") or f" {target}" not in stdout.splitlines()[0] \
+            or source not in stdout.splitlines()[0]:
+        return f"its first line does not name {source} -> {target}"
+    if min(sections) < 0 or sections != sorted(sections):
+        return "the sections are not changes outputs, cannot run as written, coverage"
+    written = _option(words, "--json")
+    if written:
+        items = json.loads((cwd / written).read_text(encoding="utf-8"))["items"]
+        absent = [item["rule"] for item in items if item["rule"] not in stdout]
+        if absent:
+            return f"{written} holds items the list does not show: {absent}"
     return None
 
 
@@ -125,6 +153,8 @@ def does_what_it_says(words: list[str], stdout: str, cwd: Path) -> str | None:
         return None if stdout.startswith(title) else f"does not start with {title!r}"
     if sub == "report":
         return _report_did(words, stdout, cwd)
+    if sub == "port":
+        return _port_did(words, stdout, cwd)
     if sub == "gate":
         return None if re.search(r"^0 worse, ", stdout, flags=re.M) else "reports a regression"
     if sub == "new-adapter":
