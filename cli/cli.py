@@ -339,13 +339,16 @@ def _report(args) -> int:
 
 
 def _diff(args) -> int:
+    from cnnspec.recipes.adapter import recipes_by_rule
     from cnnspec.reports import differences
+    from cnnspec.reports.recipe_links import links
 
     built = _matrix(args.results, "diff")
     if len(built.results) < 2:
         raise UsageError(f"diff compares adapters: give the results of two or more "
                          f"(got {plural(len(built.results), 'adapter')})")
-    sys.stdout.write(differences.text(differences.differences(built), built.adapters))
+    sys.stdout.write(differences.text(differences.differences(built), built.adapters,
+                                      links(built, recipes_by_rule())))
     return 0
 
 

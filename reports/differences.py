@@ -176,8 +176,9 @@ def differences(matrix: Matrix) -> list[Difference]:
     return sorted(out, key=lambda d: ORDER.index(d.rank))
 
 
-def text(found: list[Difference], adapters: list[str]) -> str:
-    """The differences as plain text, for the terminal (`cnnspec diff`)."""
+def text(found: list[Difference], adapters: list[str], recipes: dict | None = None) -> str:
+    """The differences as plain text, for the terminal (`cnnspec diff`); `recipes`
+    ({(adapter, rule id): [RecipeLink]}, reports.recipe_links) names each consequence's recipe."""
     if not found:
         return f"No differences between {', '.join(adapters)}.\n"
     lines = [f"{len(found)} rule{'s' if len(found) != 1 else ''} where "
@@ -189,6 +190,10 @@ def text(found: list[Difference], adapters: list[str]) -> str:
         for behaviour in difference.behaviours:
             link = f" <{behaviour.link}>" if behaviour.link else ""
             lines.append(f"  {', '.join(behaviour.adapters)}: {behaviour.what}{link}")
-        lines += [f"  {consequence.text}" for consequence in difference.consequences]
+        for consequence in difference.consequences:
+            lines.append(f"  {consequence.text}")
+            lines += [f"    recipe for {name}: {link.path}: {link.verification}"
+                      for name in consequence.adapters
+                      for link in (recipes or {}).get((name, difference.rule.id), ())]
         lines.append("")
     return "\n".join(lines)

@@ -28,6 +28,17 @@ class RecipeLink:
     def anchor(self) -> str:
         return f"recipe-{self.path}"
 
+    @property
+    def verification(self) -> str:
+        """In words, for the report and `cnnspec diff`."""
+        if self.examples is not None:
+            plural = "" if self.examples == 1 else "s"
+            return f"verified on {self.examples} example{plural} ({self.verdict} on " \
+                   f"{self.verified_by})"
+        if self.verified_by:
+            return f"not run on this rule in {self.verified_by}"
+        return "exists, not verified in these results"
+
 
 def lacking(cell) -> bool:
     """The cell lacks the call or gets it wrong: what a recipe is for."""

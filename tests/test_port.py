@@ -94,8 +94,12 @@ def test_the_report_links_lacking_and_deviating_cells_to_their_recipe(results, t
             f'{shuffle[0].examples} examples (pass on tensorflow+recipes)') in text
     assert f'<li id="recipe-{path}">' in text
     section = text[text.index('<section id="differences">'):text.index("</section>")]
-    assert (f'recipe for tensorflow: <a href="#recipe-{path}">{path}</a>, verified on '
+    assert (f'recipe for tensorflow: <a href="#recipe-{path}">{path}</a>: verified on '
             f'{shuffle[0].examples} examples') in section  # the ranked list names it too
+    shown = cnnspec("diff", str(results))  # the terminal names it the same way
+    assert shown.returncode == 0, shown.stderr
+    assert (f"    recipe for tensorflow: {path}: verified on {shuffle[0].examples} examples "
+            f"(pass on tensorflow+recipes)") in shown.stdout
     alone = html.render(matrix.build([loaded["torch"], loaded["tensorflow"]]), recipes_by_rule())
     assert f'<a href="#recipe-{path}">{path}</a>: exists, not verified in these results' \
         in " ".join(alone.split())
