@@ -283,10 +283,11 @@ def _finish(args, collected: dict, json_paths: dict) -> int:
         print("interrupted: the results are partial")
         worst = 1
     if args.html:
+        from cnnspec.recipes.adapter import recipes_by_rule
         from cnnspec.reports import html, matrix
 
         built = matrix.build(list(collected.values()), list(collected))
-        print(f"report: {html.write(built, args.html)}")
+        print(f"report: {html.write(built, args.html, recipes_by_rule())}")
     return worst
 
 
@@ -324,26 +325,30 @@ def _warn_missing_shards(command: str, merged) -> None:
 
 
 def _report(args) -> int:
+    from cnnspec.recipes.adapter import recipes_by_rule
     from cnnspec.reports import html
 
     _check_output(args.html, "--html", "report.html")
     if html.missing():
         raise UsageError(f"--html: {html.missing()}")
     built = _matrix(args.results, "report")
-    path = html.write(built, args.html)
+    path = html.write(built, args.html, recipes_by_rule())
     rules = sum(len(rows) for _, rows in built.sections)
     print(f"report: {path} ({plural(len(built.results), 'adapter')}, {plural(rules, 'rule')})")
     return 0
 
 
 def _diff(args) -> int:
+    from cnnspec.recipes.adapter import recipes_by_rule
     from cnnspec.reports import differences
+    from cnnspec.reports.recipe_links import links
 
     built = _matrix(args.results, "diff")
     if len(built.results) < 2:
         raise UsageError(f"diff compares adapters: give the results of two or more "
                          f"(got {plural(len(built.results), 'adapter')})")
-    sys.stdout.write(differences.text(differences.differences(built), built.adapters))
+    sys.stdout.write(differences.text(differences.differences(built), built.adapters,
+                                      links(built, recipes_by_rule())))
     return 0
 
 

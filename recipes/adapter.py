@@ -455,3 +455,26 @@ def with_recipes(base) -> RecipesAdapter:
     routes = ROUTES[target]
     return RecipesAdapter(base, routes, BRIDGES[target](base), module)
 
+
+
+def recipes_by_rule() -> dict:
+    """Where each built-in with recipes has one, rule by rule, for the report's links:
+    {NAME: {"adapter": "NAME+recipes", "rules": {rule id: [recipe import paths]}}}. A route
+    serves a rule when its op is one the rule's checks call or require
+    (cnnspec.conformance.registry), or the rule is one its replacement fixes."""
+    from cnnspec.conformance.registry import all_checks
+
+    ops = {rule_id: {op for check in checks for op, _ in check.calls}
+           | {op for check in checks for op, _ in check.requires}
+           for rule_id, checks in all_checks().items()}
+    out = {}
+    for target, routes in ROUTES.items():
+        rules: dict = {}
+        for rule_id, called in ops.items():
+            for route in routes:
+                if route.op in called or rule_id in route.fixes:
+                    path = f"cnnspec.recipes.{target}.{route.recipe}"
+                    if path not in rules.setdefault(rule_id, []):
+                        rules[rule_id].append(path)
+        out[target] = {"adapter": f"{target}{SUFFIX}", "rules": rules}
+    return out

@@ -5,7 +5,12 @@ A rule is listed when the adapters that ran it (two or more) do not all agree: s
 others deviate, fail, error or lack the option (status); they record different behaviours
 where the rule allows several (convention, such as NaN in a max window); or all pass, but some
 only on part of the rule's domain (coverage: draws declined, or a check unsupported). Each entry says, per
-adapter, what it does in words, and what that means when a model moves between them.
+adapter, what it does in words, and its consequences for a model moved onto each adapter: the
+deviation's observation, the forbidden result, the missing option or the part left out.
+
+The list is ranked as `cnnspec port` ranks (reports.porting.classify, the one ranking): what
+changes outputs first, then what cannot run as written, then differences where no adapter
+passes, coverage last.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .matrix import Matrix, status
+from .porting import CHANGES, COVERAGE, RANKS, classify, headline, observed
 
 PARTLY = "partly unsupported: "
 
@@ -31,7 +37,12 @@ class Difference:
     rule: object  # cnnspec.spec.Rule
     kind: str  # "status", "coverage" or "convention"
     behaviours: list = field(default_factory=list)
-    meaning: str = ""  # what it means when porting a model between these adapters
+    consequences: list = field(default_factory=list)  # [Consequence], worst first
+
+    @property
+    def rank(self) -> str:
+        """The rank of its worst consequence (ORDER)."""
+        return self.consequences[0].rank if self.consequences else ORDER[-1]
 
 
 def _words(cell) -> tuple[str, str | None]:
@@ -70,29 +81,79 @@ def _convention(cell) -> tuple[str, None]:
     return cell.convention, None
 
 
-def _meaning(kind: str, behaviours: list) -> str:
-    if kind == "convention":
-        return ("Both behaviours are allowed by the rule, but a model moved between these "
-                "adapters sees different numbers where the convention applies.")
-    if kind == "coverage":
-        return ("Every adapter passes where it was checked, but not on the same calls: a model "
-                "using the calls one lacks does not run there as written.")
-    if any(b.what.startswith(("fail", "raise")) for b in behaviours):
-        return ("Some adapter gives results the rule forbids: a model relying on this rule "
-                "changes its outputs (or stops) when moved there.")
-    if any(b.what.startswith("deviate") for b in behaviours):
-        return ("A known, declared difference: a model moved between these adapters changes "
-                "its outputs where the deviation applies.")
-    return ("Some adapter lacks the option: a model using it must be rewritten, not only "
-            "ported, to run there.")
+@dataclass
+class Consequence:
+    """What one difference does to a model moved onto `adapters`, ranked as `cnnspec port`
+    ranks it (reports.porting.RANKS, or OTHER)."""
+
+    rank: str
+    adapters: list
+    detail: str  # the specific consequence: the deviation's observation, the missing option...
+
+    @property
+    def text(self) -> str:
+        return f"{self.rank} on {', '.join(self.adapters)}: {self.detail}"
 
 
-KINDS = ("status", "convention", "coverage")  # the order they are listed in
+OTHER = "differs where none runs it"  # no adapter passes: nothing a port could lose
+ORDER = RANKS[:-1] + (OTHER,) + RANKS[-1:]  # changes outputs, cannot run, other, coverage last
+
+
+def _detail(rule, cause: str, cell) -> str:
+    """The specific consequence of one cause on one adapter's cell."""
+    if cause == "deviates":
+        return f"outputs differ ({rule.title}): {observed(cell)}"
+    if cause in ("fails", "errs"):
+        verb = "gives results the rule forbids" if cause == "fails" else "raises or crashes"
+        return f"{verb} ({rule.title}): {headline(cell)}"
+    return (cell.message or "unsupported").split("; ")[0]
+
+
+def _consequences(rule, ran: list) -> list[Consequence]:
+    """Per adapter, the worst thing moving a model onto it does (porting.classify against each
+    other adapter that runs the rule), grouped; one entry for differing conventions; coverage
+    for adapters that pass on part of the rule only. In the ranking's order."""
+    found: dict = {}
+    conventions = False
+    for name, cell in ran:
+        causes = [c for c in (classify(other, cell) for n, other in ran if n != name) if c]
+        if not causes:
+            continue
+        rank, cause = min(causes, key=lambda c: RANKS.index(c[0]))
+        if cause == "convention":
+            conventions = True
+            continue
+        found.setdefault((rank, _detail(rule, cause, cell)), []).append(name)
+    out = [Consequence(rank, names, detail) for (rank, detail), names in found.items()]
+    if conventions:
+        groups: dict = {}
+        for name, cell in ran:
+            groups.setdefault(cell.convention or "no convention recorded", []).append(name)
+        shown = "; ".join(f"{value} on {', '.join(names)}" for value, names in groups.items())
+        out.append(Consequence(CHANGES, [n for n, _ in ran],
+                               f"outputs differ ({rule.title}): {shown}"))
+    for what, names in _partly(ran).items():
+        out.append(Consequence(COVERAGE, names, f"runs only part of the rule: {what}"))
+    if not out:
+        statuses = ", ".join(sorted({status(cell) for _, cell in ran}))
+        out.append(Consequence(OTHER, [n for n, _ in ran], f"no adapter passes ({statuses})"))
+    return sorted(out, key=lambda c: ORDER.index(c.rank))
+
+
+def _partly(ran) -> dict:
+    """{the part left out: adapters} for the adapters that pass on part of the rule only."""
+    out: dict = {}
+    for name, cell in ran:
+        partly = [n[len(PARTLY):] for n in cell.notes if n.startswith(PARTLY)]
+        if status(cell) == "pass" and partly:
+            out.setdefault(partly[0], []).append(name)
+    return out
 
 
 def differences(matrix: Matrix) -> list[Difference]:
-    """Every rule of the matrix on which its adapters do not all agree: differences in status
-    first, then in convention, then in coverage, each in catalogue order."""
+    """Every rule of the matrix on which its adapters do not all agree, ranked as `cnnspec port`
+    ranks (reports.porting.classify): what changes outputs first, then what cannot run as
+    written, then what differs where no adapter passes, coverage last; catalogue order within."""
     out = []
     if len(matrix.results) < 2:
         return out
@@ -110,22 +171,29 @@ def differences(matrix: Matrix) -> list[Difference]:
                 kind, describe = "coverage", _coverage
             else:
                 continue
-            behaviours = _grouped(ran, describe)
-            out.append(Difference(row.rule, kind, behaviours, _meaning(kind, behaviours)))
-    return sorted(out, key=lambda d: KINDS.index(d.kind))
+            out.append(Difference(row.rule, kind, _grouped(ran, describe),
+                                  _consequences(row.rule, ran)))
+    return sorted(out, key=lambda d: ORDER.index(d.rank))
 
 
-def text(found: list[Difference], adapters: list[str]) -> str:
-    """The differences as plain text, for the terminal (`cnnspec diff`)."""
+def text(found: list[Difference], adapters: list[str], recipes: dict | None = None) -> str:
+    """The differences as plain text, for the terminal (`cnnspec diff`); `recipes`
+    ({(adapter, rule id): [RecipeLink]}, reports.recipe_links) names each consequence's recipe."""
     if not found:
         return f"No differences between {', '.join(adapters)}.\n"
     lines = [f"{len(found)} rule{'s' if len(found) != 1 else ''} where "
              f"{', '.join(adapters)} differ:", ""]
     for difference in found:
-        lines.append(f"{difference.rule.id} ({difference.kind}): {difference.rule.title}")
+        kind = difference.rank if difference.rank == difference.kind else \
+            f"{difference.rank}; {difference.kind}"
+        lines.append(f"{difference.rule.id} ({kind}): {difference.rule.title}")
         for behaviour in difference.behaviours:
             link = f" <{behaviour.link}>" if behaviour.link else ""
             lines.append(f"  {', '.join(behaviour.adapters)}: {behaviour.what}{link}")
-        lines.append(f"  meaning: {difference.meaning}")
+        for consequence in difference.consequences:
+            lines.append(f"  {consequence.text}")
+            lines += [f"    recipe for {name}: {link.path}: {link.verification}"
+                      for name in consequence.adapters
+                      for link in (recipes or {}).get((name, difference.rule.id), ())]
         lines.append("")
     return "\n".join(lines)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from cnnspec import __version__
 
-from .differences import differences
+from .differences import ORDER, differences
 from .matrix import Matrix, status
+from .recipe_links import by_recipe, links
 from .results import decode_number
 
 COLOURS = {"pass": "#2e7d32", "deviation": "#b26a00", "unsupported": "#757575",
@@ -92,13 +93,17 @@ def error_map(grid: list, cell: int = 10) -> str:
             f'aria-label="error map">{"".join(parts)}</svg>')
 
 
-def render(matrix: Matrix) -> str:
+def render(matrix: Matrix, routes: dict | None = None) -> str:
+    """The page; `routes` ({NAME: {"adapter": "NAME+recipes", "rules": {rule id: [recipe import
+    paths]}}}, cnnspec.recipes.adapter.recipes_by_rule) links the cells a recipe serves."""
     _, environment = _environment()
     template = environment.get_template(TEMPLATE)
+    recipe_links = links(matrix, routes)
     return template.render(
+        recipe_links=recipe_links, recipes=by_recipe(recipe_links),
         matrix=matrix, status=status, colours=COLOURS, version=__version__,
         rule_count=sum(len(rows) for _, rows in matrix.sections),
-        differences=differences(matrix),
+        differences=differences(matrix), ranks=ORDER,
         generated=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         bars=[_markup(summary_bar(c)) for c in matrix.counts()],
         error_map=lambda grid: _markup(error_map(grid)))
@@ -110,8 +115,8 @@ def _markup(text: str):
     return Markup(text)
 
 
-def write(matrix: Matrix, path) -> Path:
+def write(matrix: Matrix, path, routes: dict | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(matrix), encoding="utf-8")
+    path.write_text(render(matrix, routes), encoding="utf-8")
     return path

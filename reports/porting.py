@@ -18,6 +18,8 @@ from cnnspec.spec import RULES
 
 SCHEMA = "cnnspec.port/1"
 CHANGES, BLOCKS = "changes outputs", "cannot run as written"
+COVERAGE = "coverage"
+RANKS = (CHANGES, BLOCKS, COVERAGE)  # the order of the list: what breaks a model first
 RUNS = ("pass", "deviation")
 
 
@@ -53,24 +55,51 @@ class Port:
                 "coverage": self.coverage}
 
 
-def _what(src_row, dst_row, dst_name: str) -> tuple[str, str] | None:
-    """(rank, what DST does) when the rule changes or blocks a port, else None."""
+def classify(src_row, dst_row) -> tuple[str, str] | None:
+    """(rank, cause) when moving a model from the adapter of `src_row` to that of `dst_row`
+    (RuleResults of one rule) changes or blocks it, else None. The rank is CHANGES (cause
+    "fails", "errs", "deviates" or "convention") or BLOCKS (cause "unsupported"); a rule SRC
+    does not run (no pass, no deviation) cannot break a port. The one ranking of `cnnspec port`
+    and of the report's "Where they differ" (reports.differences)."""
     if src_row is None or src_row.status not in RUNS:
         return None
     if dst_row.status in ("fail", "error"):
-        return CHANGES, f"{dst_name} {'fails' if dst_row.status == 'fail' else 'errs'}: " \
-                        f"{(dst_row.message or '').splitlines()[0]}"
+        return CHANGES, "fails" if dst_row.status == "fail" else "errs"
     if dst_row.status == "deviation" and src_row.status == "pass":
-        entry = dst_row.deviation or {}
-        return CHANGES, f"{dst_name} deviates ({entry.get('kind', 'declared')}): " \
-                        f"{' '.join(entry.get('observed', '').split())}"
+        return CHANGES, "deviates"
     if dst_row.status in RUNS and src_row.convention and dst_row.convention \
             and src_row.convention != dst_row.convention:
-        return CHANGES, f"a different convention: {dst_row.convention} where SRC has " \
-                        f"{src_row.convention}"
+        return CHANGES, "convention"
     if dst_row.status == "unsupported":
-        return BLOCKS, f"{dst_name} cannot run it: {dst_row.message or 'unsupported'}"
+        return BLOCKS, "unsupported"
     return None
+
+
+def observed(row) -> str:
+    """A deviating row's declared observation, on one line."""
+    return " ".join((row.deviation or {}).get("observed", "").split())
+
+
+def headline(row) -> str:
+    """The first line of a row's message."""
+    return (row.message or "").splitlines()[0] if row.message else ""
+
+
+def _what(src_row, dst_row, dst_name: str) -> tuple[str, str] | None:
+    """(rank, what DST does) when the rule changes or blocks a port, else None."""
+    found = classify(src_row, dst_row)
+    if found is None:
+        return None
+    rank, cause = found
+    if cause in ("fails", "errs"):
+        return rank, f"{dst_name} {cause}: {headline(dst_row)}"
+    if cause == "deviates":
+        entry = dst_row.deviation or {}
+        return rank, f"{dst_name} deviates ({entry.get('kind', 'declared')}): {observed(dst_row)}"
+    if cause == "convention":
+        return rank, f"a different convention: {dst_row.convention} where SRC has " \
+                     f"{src_row.convention}"
+    return rank, f"{dst_name} cannot run it: {dst_row.message or 'unsupported'}"
 
 
 def _verify(item: Item, dst_row, recipe_row, recipes_info: dict | None, profile: str):
@@ -124,8 +153,7 @@ def port(source, target, with_recipes=None) -> Port:
         _verify(item, row, recipe_rows.get(row.id),
                 with_recipes.adapter if with_recipes else None, profile)
         items.append(item)
-    order = {CHANGES: 0, BLOCKS: 1}
-    items.sort(key=lambda i: (order[i.rank], i.verification is None))
+    items.sort(key=lambda i: (RANKS.index(i.rank), i.verification is None))
     coverage = [_coverage(r) for r in (source, target, with_recipes) if r is not None]
     return Port(source=source.adapter, target=target.adapter,
                 recipes=with_recipes.adapter if with_recipes else None, items=items,

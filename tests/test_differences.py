@@ -12,18 +12,22 @@ from cnnspec.conformance.runner import run
 from cnnspec.reports import differences, matrix
 
 TESTS = Path(__file__).resolve().parent
-RULES = ["pool.avg_count_include_pad", "pool.max_nan", "activation.elu", "conv.output_size"]
+RULES = ["pool.avg_count_include_pad", "pool.max_nan", "activation.elu", "conv.output_size",
+         "softmax.overflow", "pool.output_size.ceil"]
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """The control; a mutant (a status difference); a library that ignores NaN in max pooling
-    (a convention difference); a float32-only library (a coverage difference)."""
+    (a convention difference); a float32-only library (a coverage difference); a naive softmax
+    with its overflow declared (a deviation); pooling without ceil mode (an unsupported option)."""
     out = tmp_path_factory.mktemp("runs")
     for name, spec in [("numpy", "numpy"),
                        ("mutant", f"{TESTS / 'mutants.py'}:CountIncludePadInverted"),
                        ("float32-only", f"{TESTS / 'narrow.py'}:Float32Only"),
-                       ("ignores-nan", f"{TESTS / 'conventions.py'}:IgnoresNanInMaxPool")]:
+                       ("ignores-nan", f"{TESTS / 'conventions.py'}:IgnoresNanInMaxPool"),
+                       ("declared", f"{TESTS / 'misbehaving.py'}:DeclaredNaiveSoftmax"),
+                       ("no-ceil", f"{TESTS / 'misbehaving.py'}:NoCeilMode")]:
         data = run(spec, profile="quick", prefixes=RULES).to_dict()
         data["adapter"]["name"] = name
         (out / f"{name}.json").write_text(json.dumps(data))
@@ -39,7 +43,9 @@ def test_each_kind_of_difference_is_listed_with_what_each_adapter_does(folder):
     assert failing.kind == "status"
     groups = {tuple(b.adapters): b.what for b in failing.behaviours}
     assert groups[("mutant",)].startswith("fail: ")
-    assert "changes its outputs" in failing.meaning
+    assert failing.rank == "changes outputs"
+    assert failing.consequences[0].adapters == ["mutant"]
+    assert failing.consequences[0].detail.startswith("gives results the rule forbids")
     coverage = found["activation.elu"]
     assert coverage.kind == "coverage"
     assert any(b.adapters == ["float32-only"] and "part of the rule" in b.what
@@ -49,9 +55,37 @@ def test_each_kind_of_difference_is_listed_with_what_each_adapter_does(folder):
     assert nan.kind == "convention"  # listed as such, though float32-only also covers less
     whats = {tuple(b.adapters): b.what for b in nan.behaviours}
     assert whats[("ignores-nan",)] == "ignore", whats
-    assert whats[("float32-only", "mutant", "numpy")] == "propagate", whats
-    kinds = [d.kind for d in found.values()]
-    assert kinds == sorted(kinds, key=differences.KINDS.index)
+    assert whats[("declared", "float32-only", "mutant", "no-ceil", "numpy")] == "propagate", whats
+
+def test_ranked_as_port_ranks_with_the_specific_consequence(folder):
+    """What changes outputs (a declared deviation, a failure, a convention) before what cannot
+    run as written (an option lacking), coverage last; each entry says its own consequence."""
+    from cnnspec.reports.results import load
+
+    built = matrix.build([load(p) for p in sorted(folder.glob("*.json"))])
+    ranked = differences.differences(built)
+    ranks = [d.rank for d in ranked]
+    assert ranks == sorted(ranks, key=differences.ORDER.index), ranks
+    order = [d.rule.id for d in ranked]
+    assert order.index("softmax.overflow") < order.index("pool.output_size.ceil")
+    assert order.index("pool.output_size.ceil") < order.index("activation.elu")
+    found = {d.rule.id: d for d in ranked}
+    deviation = found["softmax.overflow"]
+    assert deviation.rank == "changes outputs"
+    (consequence,) = [c for c in deviation.consequences if c.adapters == ["declared"]]
+    assert consequence.detail == ("outputs differ (Softmax survives huge logits): exp(x) "
+                                  "overflows: NaN for logits past log(max)")
+    lacking = found["pool.output_size.ceil"]
+    assert lacking.rank == "cannot run as written"
+    consequence = lacking.consequences[0]
+    assert consequence.adapters == ["no-ceil"] and consequence.detail == "avg_pool: pooling has no ceil mode"
+    assert found["activation.elu"].rank == "coverage"
+    assert found["activation.elu"].consequences[0].detail.startswith("runs only part of the rule")
+    nan = found["pool.max_nan"].consequences[0]
+    assert nan.rank == "changes outputs" and "ignore on ignores-nan" in nan.detail
+    text = differences.text(ranked, built.adapters)
+    assert "changes outputs on declared: outputs differ (Softmax survives huge logits)" in text
+    assert "cannot run as written on no-ceil: avg_pool: pooling has no ceil mode" in text
 
 
 def test_the_terminal_and_the_report_list_the_same_rules(folder, tmp_path):
@@ -67,6 +101,8 @@ def test_the_terminal_and_the_report_list_the_same_rules(folder, tmp_path):
     html = page.read_text()
     section = html[html.index('<section id="differences">'):html.index("</section>")]
     assert [rule for rule in listed if f'href="#{rule}"' in section] == listed
+    shown = [part.split('"')[0] for part in section.split('<h3><a href="#')[1:]]
+    assert shown == listed  # in the same, ranked, order
     assert section.count('<div class="difference') == len(listed)
 
 

@@ -60,3 +60,46 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     shown = cnnspec("port", *args)
     assert shown.returncode == 2
     assert message in shown.stderr and len(shown.stderr.strip().splitlines()) == 1
+
+
+def test_the_report_links_lacking_and_deviating_cells_to_their_recipe(results, tmp_path):
+    """The report ranks as port does, and links TF's deviating pixel_shuffle cell and its
+    unsupported adaptive pooling cell to their recipes, with the examples tensorflow+recipes
+    verified them on; without tensorflow+recipes among the results: the recipe exists, not
+    verified."""
+    from cnnspec.recipes.adapter import recipes_by_rule
+    from cnnspec.reports import differences, html, matrix
+    from cnnspec.reports.recipe_links import links
+    from cnnspec.reports.results import load
+
+    loaded = {path.stem: load(path) for path in results.glob("*.json")}
+    built = matrix.build([loaded["torch"], loaded["tensorflow"], loaded["tensorflow+recipes"]])
+    ranked = [(d.rule.id, d.rank) for d in differences.differences(built)]
+    assert ranked[:2] == [("upsample.pixel_shuffle", "changes outputs"),
+                          ("pool.adaptive_bins", "cannot run as written")], ranked
+    found = links(built, recipes_by_rule())
+    verified = {row.id: row.recipes for row in loaded["tensorflow+recipes"].rules}
+    shuffle = found[("tensorflow", "upsample.pixel_shuffle")]
+    path = "cnnspec.recipes.tensorflow.pixel_shuffle"
+    assert [link.path for link in shuffle] == [path]
+    assert shuffle[0].examples == verified["upsample.pixel_shuffle"][path] > 0
+    assert shuffle[0].verdict == "pass" and shuffle[0].verified_by == "tensorflow+recipes"
+    adaptive = found[("tensorflow", "pool.adaptive_bins")]
+    assert {link.path for link in adaptive if link.examples} == set(verified["pool.adaptive_bins"])
+    assert ("torch", "upsample.pixel_shuffle") not in found  # it passes: nothing to link
+    page = cnnspec("report", str(results), "--html", str(tmp_path / "report.html"))
+    assert page.returncode == 0, page.stderr
+    text = " ".join((tmp_path / "report.html").read_text().split())
+    assert (f'recipe <a href="#recipe-{path}">{path}</a>: verified on '
+            f'{shuffle[0].examples} examples (pass on tensorflow+recipes)') in text
+    assert f'<li id="recipe-{path}">' in text
+    section = text[text.index('<section id="differences">'):text.index("</section>")]
+    assert (f'recipe for tensorflow: <a href="#recipe-{path}">{path}</a>: verified on '
+            f'{shuffle[0].examples} examples') in section  # the ranked list names it too
+    shown = cnnspec("diff", str(results))  # the terminal names it the same way
+    assert shown.returncode == 0, shown.stderr
+    assert (f"    recipe for tensorflow: {path}: verified on {shuffle[0].examples} examples "
+            f"(pass on tensorflow+recipes)") in shown.stdout
+    alone = html.render(matrix.build([loaded["torch"], loaded["tensorflow"]]), recipes_by_rule())
+    assert f'<a href="#recipe-{path}">{path}</a>: exists, not verified in these results' \
+        in " ".join(alone.split())

@@ -53,11 +53,14 @@ def test_report_renders_in_headless_chromium(tmp_path):
 
 
 # Measures the page as a reader sees it: page overflow, the matrix's column widths before and
-# after a drill-down opens, and the rules the differences section lists. Appended to a copy of
+# after a drill-down opens, where the first ranked difference ends (measured before anything
+# opens), and the rules the differences section lists. Appended to a copy of
 # the report; the result is read back from the DOM Chromium dumps.
 MEASURE = """
 <script>
 (function () {
+  var first = document.querySelector("#differences .difference h3");
+  var firstBottom = first ? Math.round(first.getBoundingClientRect().bottom) : null;
   function widths() {
     return Array.from(document.querySelectorAll("table.matrix > thead th"))
       .map(function (th) { return Math.round(th.getBoundingClientRect().width); });
@@ -70,6 +73,8 @@ MEASURE = """
   var last = Array.from(document.querySelectorAll("table.matrix td details")).pop();
   if (last) { last.open = true; }  // a drill-down in the rightmost column too
   var out = {viewport: root.clientWidth, page: root.scrollWidth, before: before, after: after,
+             height: window.innerHeight,
+             first_bottom: firstBottom,
              after_both: widths(),
              opened: Boolean(opened),
              differences: Array.from(document.querySelectorAll("#differences h3 a"))
@@ -85,8 +90,9 @@ MEASURE = """
 
 @pytest.mark.parametrize("width", [1400, 800])
 def test_the_report_reads_at_1400_and_800_pixels(tmp_path, width):
-    """No horizontal page overflow, column widths unchanged when a drill-down opens, and the
-    differences section lists what the results say (reports.differences)."""
+    """No horizontal page overflow, column widths unchanged when a drill-down opens, the first
+    ranked difference on the first screen (a 600 px high window), and the differences section
+    lists what the results say (reports.differences)."""
     from pathlib import Path
 
     from cnnspec.reports import differences
@@ -105,12 +111,15 @@ def test_the_report_reads_at_1400_and_800_pixels(tmp_path, width):
     measured = tmp_path / "measured.html"
     measured.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
     shown = subprocess.run([browser, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                            f"--window-size={width},900", "--dump-dom", measured.as_uri()],
+                            f"--window-size={width},600", "--dump-dom", measured.as_uri()],
                            capture_output=True, text=True, timeout=120, check=False)
     assert shown.returncode == 0, shown.stderr[-2000:]
     found = json.loads(shown.stdout.split('<pre id="measurements">')[1].split("</pre>")[0]
                        .replace("&quot;", '"'))
     assert found["page"] <= found["viewport"], found  # no horizontal scrollbar
+    print(f"at {width}x600: the first ranked difference's heading ends at "
+          f"{found['first_bottom']} px of {found['height']}")
+    assert found["first_bottom"] is not None and found["first_bottom"] <= found["height"], found
     assert found["opened"] and found["before"] == found["after"] == found["after_both"], found
     assert found["differences"] == [d.rule.id for d in differences.differences(built)]
     assert "pool.avg_count_include_pad" in found["differences"]  # the mutant's failure
