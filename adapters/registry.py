@@ -92,8 +92,8 @@ def _not_installed(name: str):
 
 def _unknown(name: str) -> AdapterError:
     return AdapterError(f"unknown adapter {name!r}: the known ones are {', '.join(known())} "
-                        f"(each also as NAME{RECIPES}); or give module:attribute or "
-                        f"path/to/file.py:attribute")
+                        f"(tensorflow, keras, jax and torch also as NAME{RECIPES}); or give "
+                        f"module:attribute or path/to/file.py:attribute")
 
 
 def _with_recipes(name: str, device: str | None):

@@ -395,6 +395,11 @@ def _port(args) -> int:
         print(f"cnnspec port: running {', '.join(missing)} (profile {args.profile}), the "
               f"results not given", file=sys.stderr, flush=True)
         loaded.update(run_all(missing, jobs=1, profile=args.profile, prefixes=args.rule or ()))
+        cut = [ref for ref in missing if ref not in loaded or loaded[ref].suite.get("partial")]
+        if cut:
+            print(f"cnnspec port: the run of {', '.join(cut)} was cut short: nothing ranked",
+                  file=sys.stderr)
+            return 1
     ported = porting.port(loaded[args.source], loaded[args.target],
                           loaded.get(recipes_ref) if recipes_ref else None)
     for item in ported.items:

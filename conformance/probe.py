@@ -68,7 +68,7 @@ class RuleState:
         """Counts an example that ran before the check's first failure (that one included),
         digests it unless the adapter declined it, and keeps each failure (`error`: what the
         example raised, None when it passed or was declined) as the smallest so far."""
-        if isinstance(error, (RuleFailure, AdapterCrash)) and (
+        if isinstance(error, Exception) and (
                 self.smallest is None or type(error) is type(self.smallest)):
             self.smallest = error
         if self.shrinking_since is not None:

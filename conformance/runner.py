@@ -61,12 +61,14 @@ class CheckOutcome:
     shrink_stopped: float | None = None  # the budget that stopped the shrinking, in seconds
 
 
-def failed_outcome(failure: Exception) -> CheckOutcome:
+def failed_outcome(failure: Exception, check_name: str) -> CheckOutcome:
     """The outcome of a check that stopped on `failure`: a RuleFailure fails, an AdapterCrash
-    is an error."""
+    is an error, and so is any other exception (the check's own)."""
     if isinstance(failure, RuleFailure):
         return CheckOutcome("fail", str(failure), failure=failure)
-    return CheckOutcome("error", str(failure), crash=failure)
+    if isinstance(failure, AdapterCrash):
+        return CheckOutcome("error", str(failure), crash=failure)
+    return CheckOutcome("error", f"{check_name} raised {type(failure).__name__}: {failure}")
 
 
 def outside(declared: Capabilities, check: Check) -> str | None:
@@ -105,7 +107,7 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
     except region.OutsideRegion as beyond:
         return CheckOutcome("unsupported", reasons=[str(beyond)])
     except ShrinkingStopped as stopped:
-        outcome = failed_outcome(stopped.failure)
+        outcome = failed_outcome(stopped.failure, check.name)
         outcome.shrink_stopped = stopped.seconds
         return outcome
     except RuleFailure as failure:

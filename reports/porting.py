@@ -85,7 +85,7 @@ def headline(row) -> str:
     return (row.message or "").splitlines()[0] if row.message else ""
 
 
-def _what(src_row, dst_row, dst_name: str) -> tuple[str, str] | None:
+def _what(src_row, dst_row, dst_name: str, src_name: str = "the source") -> tuple[str, str] | None:
     """(rank, what DST does) when the rule changes or blocks a port, else None."""
     found = classify(src_row, dst_row)
     if found is None:
@@ -97,7 +97,7 @@ def _what(src_row, dst_row, dst_name: str) -> tuple[str, str] | None:
         entry = dst_row.deviation or {}
         return rank, f"{dst_name} deviates ({entry.get('kind', 'declared')}): {observed(dst_row)}"
     if cause == "convention":
-        return rank, f"a different convention: {dst_row.convention} where SRC has " \
+        return rank, f"a different convention: {dst_row.convention} where {src_name} has " \
                      f"{src_row.convention}"
     return rank, f"{dst_name} cannot run it: {dst_row.message or 'unsupported'}"
 
@@ -145,7 +145,7 @@ def port(source, target, with_recipes=None) -> Port:
     profile = (with_recipes or target).suite.get("profile", "?")
     items = []
     for row in target.rules:
-        found = _what(src_rows.get(row.id), row, target.adapter["name"])
+        found = _what(src_rows.get(row.id), row, target.adapter["name"], source.adapter["name"])
         if found is None:
             continue
         rank, what = found

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .differences import PARTLY
 from .matrix import Matrix, status
 
-LACKING = ("unsupported", "deviation", "fail")
+LACKING = ("unsupported", "deviation", "fail", "error")
 
 
 @dataclass
@@ -33,6 +33,9 @@ class RecipeLink:
         """In words, for the report and `cnnspec diff`."""
         if self.examples is not None:
             plural = "" if self.examples == 1 else "s"
+            if self.verdict in ("fail", "error"):
+                return f"ran on {self.examples} example{plural} but does not pass yet " \
+                       f"({self.verdict} on {self.verified_by})"
             return f"verified on {self.examples} example{plural} ({self.verdict} on " \
                    f"{self.verified_by})"
         if self.verified_by:

@@ -593,7 +593,7 @@ def test_the_shrink_budget_stops_shrinking_and_the_row_says_so():
     assert not any("shrinking stopped" in note for note in shrunk.notes)
     # the same examples before the first failure, whatever the shrinking did after it
     assert (stopped.examples, stopped.digest) == (shrunk.examples, shrunk.digest)
-    # unbounded, shrinking reaches a smaller counterexample than the one it stopped at
+    # unbounded, shrinking reaches a counterexample no larger than the one it stopped at
     sizes = [sum(len(np.ravel(a["values"])) for c in row.counterexample["calls"]
                  for a in c["arrays"] if a.get("values") is not None)
              for row in (stopped, shrunk)]
