@@ -16,10 +16,10 @@ import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
+import cnnspec
 from cnnspec import __version__
 from cnnspec.conformance import shards
 from cnnspec.conformance.options import SHRINK_BUDGET_S, shrink_budget_seconds, timeout_seconds
-from cnnspec.spec.errors import UsageError
 
 
 def _rule_record(rule) -> dict:
@@ -63,9 +63,9 @@ def _new_adapter(args) -> int:
 
     path = Path(args.path if args.path.endswith(".py") else f"{args.path}.py")
     if path.exists():
-        raise UsageError(f"{path} exists: give a new file name")
+        raise cnnspec.UsageError(f"{path} exists: give a new file name")
     if not path.parent.is_dir():
-        raise UsageError(f"{path.parent} is not a folder: create it, or give another path")
+        raise cnnspec.UsageError(f"{path.parent} is not a folder: create it, or give another path")
     path.write_text(Path(template.__file__).read_text(encoding="utf-8"), encoding="utf-8")
     print(f"wrote {path}; try it: cnnspec run --adapter {path}:MyLibrary --rule activation")
     return 0
@@ -80,7 +80,7 @@ def _explain(args) -> int:
     if rule is None:
         near = closest_ids(args.rule_id)
         hint = f"did you mean {', '.join(near)}?" if near else "`cnnspec rules` lists them"
-        raise UsageError(f"unknown rule id {args.rule_id!r}: {hint}")
+        raise cnnspec.UsageError(f"unknown rule id {args.rule_id!r}: {hint}")
     print(f"{rule.id}: {rule.title}")
     print(f"  kind: {rule.kind}; section: {rule.section}\n")
     print(_wrap(rule.statement) + "\n")
@@ -151,19 +151,19 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
 
 
 def _check_output(path: str, option: str, example: str) -> None:
-    """Raises a UsageError unless a file can be written at `path`: checked before any work, so
+    """Raises a cnnspec.UsageError unless a file can be written at `path`: checked before any work, so
     that a run never ends without its results."""
     target = Path(path)
     if target.is_dir():
-        raise UsageError(f"{option} {path}: is a folder; give a file path, such as "
+        raise cnnspec.UsageError(f"{option} {path}: is a folder; give a file path, such as "
                          f"{target / example}")
     folder = target.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise UsageError(f"{option} {path}: {folder} is a file, not a folder")
+        raise cnnspec.UsageError(f"{option} {path}: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {path}: cannot write in {folder}; give a path in a folder "
+        raise cnnspec.UsageError(f"{option} {path}: cannot write in {folder}; give a path in a folder "
                          f"you can write to")
 
 
@@ -230,7 +230,7 @@ def _run_suite(args, ctrl_c: _CtrlC) -> int:
 
             _check_output(args.html, "--html", "report.html")
             if missing():
-                raise UsageError(f"--html: {missing()}")
+                raise cnnspec.UsageError(f"--html: {missing()}")
         from cnnspec.conformance.runner import check_invocation, run, seed_for
         from cnnspec.conformance.workers import run_all
 
@@ -299,20 +299,20 @@ def _results_paths(paths) -> list:
     for path in map(Path, paths):
         out += sorted(path.glob("*.json")) if path.is_dir() else [path]
     if not out:
-        raise UsageError(f"no results files in {', '.join(map(str, paths))}")
+        raise cnnspec.UsageError(f"no results files in {', '.join(map(str, paths))}")
     return out
 
 
 def _load_all(paths):
     """The results of each adapter in the files `paths`, the shards of a sharded run merged
-    (cnnspec.reports.merge): [Merged]; a UsageError for an unreadable file or an overlap."""
+    (cnnspec.reports.merge): [Merged]; a cnnspec.UsageError for an unreadable file or an overlap."""
     from cnnspec.reports.merge import merge
     from cnnspec.reports.results import ResultsError, load
 
     try:
         return merge([load(path) for path in paths], [str(path) for path in paths])
     except ResultsError as error:
-        raise UsageError(str(error)) from None
+        raise cnnspec.UsageError(str(error)) from None
 
 
 def _warn_missing_shards(command: str, merged) -> None:
@@ -330,7 +330,7 @@ def _report(args) -> int:
 
     _check_output(args.html, "--html", "report.html")
     if html.missing():
-        raise UsageError(f"--html: {html.missing()}")
+        raise cnnspec.UsageError(f"--html: {html.missing()}")
     built = _matrix(args.results, "report")
     path = html.write(built, args.html, recipes_by_rule())
     rules = sum(len(rows) for _, rows in built.sections)
@@ -345,7 +345,7 @@ def _diff(args) -> int:
 
     built = _matrix(args.results, "diff")
     if len(built.results) < 2:
-        raise UsageError(f"diff compares adapters: give the results of two or more "
+        raise cnnspec.UsageError(f"diff compares adapters: give the results of two or more "
                          f"(got {plural(len(built.results), 'adapter')})")
     sys.stdout.write(differences.text(differences.differences(built), built.adapters,
                                       links(built, recipes_by_rule())))
@@ -353,7 +353,7 @@ def _diff(args) -> int:
 
 
 def _matrix(given, command: str):
-    """The matrix of the results files (or folders of them) given, shards merged; a UsageError
+    """The matrix of the results files (or folders of them) given, shards merged; a cnnspec.UsageError
     if one adapter appears twice or shards overlap; a line on stderr per missing shard."""
     from cnnspec.reports import matrix
     from cnnspec.reports.results import ResultsError
@@ -363,7 +363,7 @@ def _matrix(given, command: str):
     try:
         return matrix.build([m.results for m in merged], [m.source for m in merged])
     except ResultsError as error:
-        raise UsageError(str(error)) from None
+        raise cnnspec.UsageError(str(error)) from None
 
 
 def _port(args) -> int:
@@ -377,7 +377,7 @@ def _port(args) -> int:
     from cnnspec.reports import porting
 
     if args.source == args.target:
-        raise UsageError(f"--from {args.source!r} and --to {args.target!r} name one adapter: "
+        raise cnnspec.UsageError(f"--from {args.source!r} and --to {args.target!r} name one adapter: "
                          f"give the framework a model leaves and the one it moves to")
     if args.json:
         _check_output(args.json, "--json", "port.json")
@@ -421,13 +421,13 @@ def _gate(args) -> int:
     current = _load_all(_results_paths(args.results))
     incomplete = next((m for m in baseline if m.missing), None)
     if incomplete:
-        raise UsageError(f"--baseline: {missing_text(incomplete)}; give every shard of the "
+        raise cnnspec.UsageError(f"--baseline: {missing_text(incomplete)}; give every shard of the "
                          f"baseline's run")
     try:
         changes = gate.compare([m.results for m in baseline], [m.results for m in current],
                                count_new=args.count_new)
     except ResultsError as error:
-        raise UsageError(str(error)) from None
+        raise cnnspec.UsageError(str(error)) from None
     print(gate.table(changes))
     worse = [c for c in changes if c.worse]
     missing = [m for m in current if m.missing]  # worse even where the baseline lacks the rules
@@ -553,7 +553,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except UsageError as error:
+    except cnnspec.UsageError as error:
         print(f"cnnspec {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
