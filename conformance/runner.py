@@ -179,6 +179,7 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
             result.notes.append("partly unsupported: " + "; ".join(reasons))
     else:
         result.message = "; ".join(reasons) or "unsupported"
+    state.shrinking_since, state.smallest = None, None  # nothing of this run leaks to the next
     shown = failed or errored
     if shown and shown.shrink_stopped is not None:
         result.notes.append(f"shrinking stopped at its budget of {shown.shrink_stopped:g} s "
