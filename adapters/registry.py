@@ -2,8 +2,11 @@
 
 `get(name)` gives an instance for a registered name; `load(spec)` also takes `module:attribute`
 or `path/to/file.py:attribute` (an instance, or a class built with no arguments). Third parties
-register in the entry-point group `cnnspec.adapters`. Failures raise `AdapterError` with one line
-that names the value and the fix.
+register in the entry-point group `cnnspec.adapters`. `NAME+EXTENSION` is the adapter NAME
+wrapped by an extension, a function (adapter) -> adapter registered in the entry-point group
+`cnnspec.adapter_extensions` (cnnspec's recipes register `recipes` there, pyproject.toml), so
+this module names no package above it. Failures raise `AdapterError` with one line that names
+the value and the fix.
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ from pathlib import Path
 from . import capabilities
 
 ENTRY_POINT_GROUP = "cnnspec.adapters"
-RECIPES = "+recipes"  # `NAME+recipes`: the built-in NAME with its recipes (cnnspec.recipes)
-RECIPES_ADAPTER = "cnnspec.recipes.adapter:with_recipes"
+EXTENSION_GROUP = "cnnspec.adapter_extensions"
 
 # name -> (module:attribute, the distribution it needs, the extra that installs it)
 BUILTIN = {
@@ -37,8 +39,15 @@ class AdapterError(LookupError):
     """An adapter that cannot be found, loaded or built; the message is one line."""
 
 
-def _entry_points():
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+def _entry_points(group: str = ENTRY_POINT_GROUP):
+    return {ep.name: ep for ep in entry_points(group=group)}
+
+
+def _extended(name: str) -> tuple[str, object] | None:
+    """(NAME, the extension's entry point) for `NAME+EXTENSION` with a registered EXTENSION."""
+    base, plus, extension = name.rpartition("+")
+    point = _entry_points(EXTENSION_GROUP).get(extension) if plus and base else None
+    return (base, point) if point is not None else None
 
 
 def known() -> list[str]:
@@ -91,16 +100,20 @@ def _not_installed(name: str):
 
 
 def _unknown(name: str) -> AdapterError:
-    return AdapterError(f"unknown adapter {name!r}: the known ones are {', '.join(known())} "
-                        f"(tensorflow, keras, jax and torch also as NAME{RECIPES}); or give "
-                        f"module:attribute or path/to/file.py:attribute")
+    extensions = "".join(f" (or NAME+{e})" for e in sorted(_entry_points(EXTENSION_GROUP)))
+    return AdapterError(f"unknown adapter {name!r}: the known ones are {', '.join(known())}"
+                        f"{extensions}; or give module:attribute or path/to/file.py:attribute")
 
 
-def _with_recipes(name: str, device: str | None):
-    """The built-in adapter `name` wrapped with its recipes (cnnspec.recipes.adapter)."""
-    with_recipes = _import_attribute(RECIPES_ADAPTER)
+def _with_extension(name: str, base: str, point, device: str | None):
+    """The adapter `base` wrapped by the extension at entry point `point`."""
     try:
-        return _instantiate(with_recipes(get(name, device)), f"{name}{RECIPES}")
+        wrap = point.load()
+    except Exception as error:
+        raise AdapterError(f"adapter {name!r}: its extension {point.value} failed to load: "
+                           f"{type(error).__name__}: {error}") from error
+    try:
+        return _instantiate(wrap(get(base, device)), name)
     except ValueError as error:
         raise AdapterError(str(error)) from None
 
@@ -108,8 +121,11 @@ def _with_recipes(name: str, device: str | None):
 def check(spec: str) -> None:
     """Raises what `load(spec)` would for an unknown name, a framework that is not installed, a
     missing file or a module that cannot be found, without importing any of them."""
-    if spec.endswith(RECIPES) and spec.removesuffix(RECIPES) in BUILTIN:
-        spec = spec.removesuffix(RECIPES)
+    extended = _extended(spec) if ":" not in spec else None
+    if extended:
+        if extended[0] not in known():
+            raise _unknown(spec)
+        spec = extended[0]
     if ":" not in spec:
         if spec in BUILTIN:
             error = _not_installed(spec)
@@ -158,9 +174,12 @@ def _import_attribute(spec: str):
 
 def get(name: str, device: str | None = None):
     """An adapter instance for a built-in or entry-point name, on `device` when given; for
-    `NAME+recipes`, the built-in NAME with its recipes."""
-    if name.endswith(RECIPES) and name.removesuffix(RECIPES) in BUILTIN:
-        return _with_recipes(name.removesuffix(RECIPES), device)
+    `NAME+EXTENSION`, the adapter NAME wrapped by the extension."""
+    extended = _extended(name)
+    if extended:
+        if extended[0] not in known():
+            raise _unknown(name)
+        return _with_extension(name, *extended, device)
     if name in BUILTIN:
         error = _not_installed(name)
         if error:

@@ -371,8 +371,7 @@ def _port(args) -> int:
     results given and runs of what is missing (SRC, DST and DST+recipes)."""
     import json
 
-    from cnnspec.adapters.registry import RECIPES
-    from cnnspec.recipes.adapter import ROUTES
+    from cnnspec.recipes.adapter import ROUTES, SUFFIX
     from cnnspec.recipes.sources import source
     from cnnspec.reports import porting
 
@@ -384,7 +383,7 @@ def _port(args) -> int:
     merged = _load_all(_results_paths(args.results)) if args.results else []
     _warn_missing_shards("port", merged)
     loaded = {m.results.adapter["name"]: m.results for m in merged}
-    recipes_ref = f"{args.target}{RECIPES}" if args.target in ROUTES else None
+    recipes_ref = f"{args.target}{SUFFIX}" if args.target in ROUTES else None
     missing = [ref for ref in (args.source, args.target, recipes_ref)
                if ref and ref not in loaded]
     if missing:
