@@ -6,7 +6,10 @@ pinned hard cases that always run first.
     def pool_ceil_shape(op, case):
         op.expect_equal("out.shape", op.max_pool(case.x, **case.params).shape, case.out_shape)
 
-Every example gets a fresh `Probe` (`op`) bound to the adapter and the rule's run (the
+The decorator keeps the check on its function (`CHECKS_OF`); `all_checks()` imports the check
+modules and reads them from their functions (and tuples of functions a factory made), so the
+registry is an object built for its caller, not a table filled at import. Every example gets a
+fresh `Probe` (`op`) bound to the adapter and the rule's run (the
 `RuleRun` the runner binds into the check's test: `check.test(settings, run=run)(adapter)`).
 """
 
@@ -78,7 +81,7 @@ class Check:
         return hypothesis_seed(seed)(test) if seed is not None else test
 
 
-CHECKS: dict[str, list[Check]] = {}
+CHECKS_OF = "cnnspec_checks"  # the attribute of a check function: its Check objects
 
 
 def calls_of(function, probe: str | None = None, bound=None) -> frozenset:
@@ -170,16 +173,24 @@ def check(rule_id: str, *, requires=(), examples=(), **strategies):
                 run.finish_example(kwargs, declined=probe.declined, error=error)
                 raise
             run.finish_example(kwargs, declined=probe.declined, error=None)
-        CHECKS.setdefault(rule_id, []).append(Check(
-            rule_id, body.__name__, run_example, dict(strategies), tuple(examples),
-            tuple(requires), body))
+        made = Check(rule_id, body.__name__, run_example, dict(strategies), tuple(examples),
+                     tuple(requires), body)
+        setattr(body, CHECKS_OF, (*getattr(body, CHECKS_OF, ()), made))
         return body
 
     return register
 
 
 def all_checks() -> dict[str, list[Check]]:
-    """Every check, by rule id, in the catalogue's order (imports the check modules once)."""
-    for module in CHECK_MODULES:
-        importlib.import_module(f"cnnspec.conformance.checks.{module}")
-    return {rule_id: CHECKS[rule_id] for rule_id in RULES if rule_id in CHECKS}
+    """Every check, by rule id, in the catalogue's order; within a rule, in the order of the
+    check modules and of their source (a new dict on each call)."""
+    found: dict[str, list[Check]] = {}
+    for name in CHECK_MODULES:
+        module = importlib.import_module(f"cnnspec.conformance.checks.{name}")
+        for value in vars(module).values():
+            for function in value if isinstance(value, tuple) else (value,):
+                if getattr(function, "__module__", None) != module.__name__:
+                    continue  # imported from elsewhere
+                for made in getattr(function, CHECKS_OF, ()):
+                    found.setdefault(made.rule_id, []).append(made)
+    return {rule_id: found[rule_id] for rule_id in RULES if rule_id in found}
