@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis.errors import UnsatisfiedAssumption
 
-from cnnspec.adapters import load
+from cnnspec.adapters import OPS, load
 from cnnspec.conformance.context import RuleRun
 from cnnspec.conformance.deviations import Deviation, for_adapter
 from cnnspec.conformance.failures import RuleFailure
@@ -83,3 +83,17 @@ def test_close_is_a_pure_verdict_and_the_probe_fails_with_it():
     with pytest.raises(RuleFailure) as raised:
         op.expect_close(np.array([1, 2, 4], np.float32), [1.0, 2.0, 3.0], tolerance)
     assert raised.value.data["mismatch"] == mismatch.as_dict()
+
+
+def test_the_registry_is_built_for_its_caller():
+    """all_checks() reads the checks off the check modules' functions into a new dict: what one
+    caller does to it reaches no other, and the checks themselves are the same objects."""
+    mine, theirs = all_checks(), all_checks()
+    assert mine is not theirs and mine == theirs
+    mine["softmax.simplex"].clear()
+    del mine["pool.output_size.ceil"]
+    again = all_checks()
+    assert again["softmax.simplex"] == theirs["softmax.simplex"] != []
+    assert "pool.output_size.ceil" in again
+    # the checks factories made are found too: geometry's one per op
+    assert len(again["dtype.preserved"]) == len(OPS)
