@@ -6,7 +6,11 @@ pinned hard cases that always run first.
     def pool_ceil_shape(op, case):
         op.expect_equal("out.shape", op.max_pool(case.x, **case.params).shape, case.out_shape)
 
-Every example gets a fresh `Probe` (`op`) bound to the adapter and the rule.
+The decorator keeps the check on its function (`CHECKS_OF`); `all_checks()` imports the check
+modules and reads them from their functions (and tuples of functions a factory made), so the
+registry is an object built for its caller, not a table filled at import. Every example gets a
+fresh `Probe` (`op`) bound to the adapter and the rule's run (the
+`RuleRun` the runner binds into the check's test: `check.test(settings, run=run)(adapter)`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from cnnspec.adapters import OPS
 from cnnspec.spec import RULES
 
 from .local_constants import ignore_local_constants
+from .context import RuleRun
 from .probe import Probe
 
 CHECK_MODULES = ("geometry", "values", "gradients", "stability", "architecture")
@@ -35,7 +40,7 @@ CHECK_MODULES = ("geometry", "values", "gradients", "stability", "architecture")
 class Check:
     rule_id: str
     name: str
-    run_example: object  # (adapter, **drawn) -> None: one example, with a fresh Probe
+    run_example: object  # (run, adapter, **drawn) -> None: one example, with a fresh Probe
     strategies: dict
     examples: tuple  # pinned cases, run first
     requires: tuple  # (op, params) the adapter must support for the check to mean anything
@@ -47,14 +52,25 @@ class Check:
         check's module is imported whole, so helpers defined below the check are found."""
         return calls_of(self.body) if self.body else frozenset()
 
-    def test(self, profile_settings, seed=None):
-        """A new Hypothesis test of this check under `profile_settings`: call it with the adapter."""
-        inner = self.run_example
+    @property
+    def signature(self) -> inspect.Signature:
+        """What Hypothesis reads: the adapter, then the body's drawn arguments."""
+        drawn = list(inspect.signature(self.body).parameters.values())[1:]
+        return inspect.Signature(
+            [inspect.Parameter("adapter", inspect.Parameter.POSITIONAL_OR_KEYWORD), *drawn])
+
+    def test(self, profile_settings, seed=None, *, run: RuleRun):
+        """A new Hypothesis test of this check under `profile_settings`, its examples counted
+        into the rule's `run`: call it with the adapter. (Its source and signature are what a
+        derandomized profile's seed is a digest of: `hypothesis.internal.reflection.
+        function_digest`; the run is bound, not a parameter, so that the seed stays that of the
+        check's arguments.)"""
+        inner = functools.partial(self.run_example, run)
 
         def test(adapter, *args, **kwargs):
             inner(adapter, *args, **kwargs)
 
-        test.__signature__ = inner.__signature__
+        test.__signature__ = self.signature
         test.__name__ = test.__qualname__ = self.name
         if not self.strategies:
             return test
@@ -65,7 +81,7 @@ class Check:
         return hypothesis_seed(seed)(test) if seed is not None else test
 
 
-CHECKS: dict[str, list[Check]] = {}
+CHECKS_OF = "cnnspec_checks"  # the attribute of a check function: its Check objects
 
 
 def calls_of(function, probe: str | None = None, bound=None) -> frozenset:
@@ -141,35 +157,40 @@ def check(rule_id: str, *, requires=(), examples=(), **strategies):
         raise ValueError(f"check for {rule_id}: pinned examples need strategies")
 
     def register(body):
-        def run_example(adapter, *args, **kwargs):
-            probe = Probe(adapter, rule_id)
-            probe.state.start_example()
+        def run_example(run: RuleRun, adapter, *args, **kwargs):
+            if run.rule_id != rule_id:
+                raise ValueError(f"check for {rule_id} given the run of {run.rule_id}")
+            probe = Probe(adapter, run)
+            run.start_example()
             try:
                 body(probe, *args, **kwargs)
             except UnsatisfiedAssumption:  # declined, or set aside as a declared deviation
-                probe.state.finish_example(probe, kwargs, None)
+                run.finish_example(kwargs, declined=probe.declined, error=None)
                 raise
             except StopTest:  # Hypothesis abandoned the example
                 raise
             except BaseException as error:
-                probe.state.finish_example(probe, kwargs, error)
+                run.finish_example(kwargs, declined=probe.declined, error=error)
                 raise
-            probe.state.finish_example(probe, kwargs, None)
-
-        # Hypothesis reads the signature: the adapter, then the body's drawn arguments.
-        drawn = list(inspect.signature(body).parameters.values())[1:]
-        run_example.__signature__ = inspect.Signature(
-            [inspect.Parameter("adapter", inspect.Parameter.POSITIONAL_OR_KEYWORD), *drawn])
-        CHECKS.setdefault(rule_id, []).append(Check(
-            rule_id, body.__name__, run_example, dict(strategies), tuple(examples),
-            tuple(requires), body))
+            run.finish_example(kwargs, declined=probe.declined, error=None)
+        made = Check(rule_id, body.__name__, run_example, dict(strategies), tuple(examples),
+                     tuple(requires), body)
+        setattr(body, CHECKS_OF, (*getattr(body, CHECKS_OF, ()), made))
         return body
 
     return register
 
 
 def all_checks() -> dict[str, list[Check]]:
-    """Every check, by rule id, in the catalogue's order (imports the check modules once)."""
-    for module in CHECK_MODULES:
-        importlib.import_module(f"cnnspec.conformance.checks.{module}")
-    return {rule_id: CHECKS[rule_id] for rule_id in RULES if rule_id in CHECKS}
+    """Every check, by rule id, in the catalogue's order; within a rule, in the order of the
+    check modules and of their source (a new dict on each call)."""
+    found: dict[str, list[Check]] = {}
+    for name in CHECK_MODULES:
+        module = importlib.import_module(f"cnnspec.conformance.checks.{name}")
+        for value in vars(module).values():
+            for function in value if isinstance(value, tuple) else (value,):
+                if getattr(function, "__module__", None) != module.__name__:
+                    continue  # imported from elsewhere
+                for made in getattr(function, CHECKS_OF, ()):
+                    found.setdefault(made.rule_id, []).append(made)
+    return {rule_id: found[rule_id] for rule_id in RULES if rule_id in found}

@@ -25,7 +25,8 @@ from cnnspec.reports.results import Results, RuleResult
 from cnnspec.spec import RULES, closest_ids
 from cnnspec.spec.errors import UsageError
 
-from . import probe, region, shards
+from . import region, shards
+from .context import RuleRun
 from .deviations import builtin_deviations, for_adapter
 from .failures import AdapterCrash, CallTimedOut, RuleFailure, ShrinkingStopped, reproducer
 from .options import SHRINK_BUDGET_S
@@ -88,7 +89,9 @@ def outside(declared: Capabilities, check: Check) -> str | None:
     return None
 
 
-def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> CheckOutcome:
+def run_check(adapter, check: Check, rule_run: RuleRun, *, profile: str,
+              seed: int | None) -> CheckOutcome:
+    """One check's outcome on `adapter`; its examples count into `rule_run`."""
     declared = capabilities.of(adapter)
     reason = outside(declared, check)
     if reason:
@@ -97,9 +100,8 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
         verdict = adapter.supports(op, **params)
         if verdict is not True:
             return CheckOutcome("unsupported", reasons=[f"{op}: {verdict}"])
-    test = check.test(PROFILES[profile], seed)
-    state = probe.state(check.rule_id)
-    state.begin_check(check.name)
+    test = check.test(PROFILES[profile], seed, run=rule_run)
+    rule_run.begin_check(check.name)
     narrowed = set()  # the declared limits that narrowed this check's draws
     try:
         with region.inside(declared, narrowed):
@@ -117,8 +119,8 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
     except CallTimedOut as hung:
         return CheckOutcome("error", str(hung.crash), crash=hung.crash, timed_out=True)
     except Unsatisfiable as error:
-        reasons = sorted(state.check_unsupported | narrowed)
-        if state.deviated:
+        reasons = sorted(rule_run.check_unsupported | narrowed)
+        if rule_run.deviated:
             return CheckOutcome("pass", reasons=reasons)  # every example was a declared one
         if reasons:
             return CheckOutcome("unsupported", reasons=reasons)
@@ -128,23 +130,27 @@ def run_check(adapter, check: Check, *, profile: str, seed: int | None) -> Check
         return CheckOutcome("error", f"no valid example could be drawn: {error}")
     except (HypothesisException, Exception) as error:
         return CheckOutcome("error", f"{check.name} raised {type(error).__name__}: {error}")
-    return CheckOutcome("pass", reasons=sorted(state.check_unsupported | narrowed))
+    return CheckOutcome("pass", reasons=sorted(rule_run.check_unsupported | narrowed))
 
 
 def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, seed,
              timeout, deviations, shrink_budget: float | None = SHRINK_BUDGET_S,
-             record_calls: str | None = None) -> RuleResult:
-    """One rule's row: its checks run on `adapter`; with `record_calls`, each adapter call is
-    written to that file before it is made (for a worker that may die in it: inflight.py)."""
+             record_calls: str | None = None, call_started=None) -> RuleResult:
+    """One rule's row: its checks run on `adapter` under one `RuleRun`; with `record_calls`,
+    each adapter call is written to that file before it is made (for a worker that may die in
+    it: inflight.py); `call_started`, a worker's shared double, tells the parent's watchdog
+    when the running call started (workers.py)."""
     clock = time.perf_counter()
-    state = probe.begin(rule_id, timeout, [d for d in deviations if d.rule == rule_id],
-                        shrink_budget, record_calls, every=deviations)
+    state = RuleRun(rule_id, deviations=[d for d in deviations if d.rule == rule_id],
+                    every_deviation=list(deviations), timeout=timeout,
+                    call_started=call_started, shrink_budget=shrink_budget,
+                    record_calls=record_calls)
     recipe_counts = getattr(adapter, "recipe_counts", None)  # NAME+recipes (cnnspec.recipes)
     if recipe_counts is not None:
         recipe_counts()
     outcomes = []
     for check in checks:  # after a timeout the rule is an error: its other checks would hang too
-        outcomes.append(run_check(adapter, check, profile=profile, seed=seed))
+        outcomes.append(run_check(adapter, check, state, profile=profile, seed=seed))
         if outcomes[-1].timed_out:
             break
     result = RuleResult(id=rule_id, status="unsupported", examples=0)
@@ -179,7 +185,6 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
             result.notes.append("partly unsupported: " + "; ".join(reasons))
     else:
         result.message = "; ".join(reasons) or "unsupported"
-    state.shrinking_since, state.smallest = None, None  # nothing of this run leaks to the next
     shown = failed or errored
     if shown and shown.shrink_stopped is not None:
         result.notes.append(f"shrinking stopped at its budget of {shown.shrink_stopped:g} s "

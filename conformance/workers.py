@@ -39,7 +39,7 @@ from multiprocessing.connection import wait
 from cnnspec.adapters import AdapterError, load
 from cnnspec.reports.results import Results, RuleResult
 
-from . import inflight, probe, shards, threads
+from . import inflight, shards, threads
 from .deviations import for_adapter
 from .failures import RuleFailure
 from .options import SHRINK_BUDGET_S
@@ -73,12 +73,11 @@ def _serve(connection, call_started, stderr_path, adapter_ref, device, settings,
         connection.send(("load_error", f"adapter {adapter_ref!r}: loading failed: "
                                        f"{type(error).__name__}: {error}"))
         return
-    probe.CALL_STARTED = call_started
     connection.send(("ready", adapter_info(adapter)))
     checks = all_checks()
     while (rule_id := connection.recv()) is not None:
         row = run_rule(adapter, adapter_ref, rule_id, checks[rule_id], deviations=deviations,
-                       record_calls=record_calls, **settings)
+                       record_calls=record_calls, call_started=call_started, **settings)
         connection.send(("row", asdict(row)))
 
 

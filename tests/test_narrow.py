@@ -69,6 +69,7 @@ def test_the_calls_read_from_a_check_are_made_on_every_example():
     from hypothesis import HealthCheck, settings
 
     from cnnspec.adapters.numpy_adapter import NumpyAdapter
+    from cnnspec.conformance.context import RuleRun
     from cnnspec.conformance.registry import all_checks
 
     class Recording(NumpyAdapter):
@@ -91,13 +92,14 @@ def test_the_calls_read_from_a_check_are_made_on_every_example():
         for check in checks:
             examples = []
 
-            def recorded(adapter, *args, __run=check.run_example, __examples=examples, **kwargs):
+            def recorded(run, adapter, *args, __run=check.run_example, __examples=examples,
+                         **kwargs):
                 adapter.seen = set()
-                __run(adapter, *args, **kwargs)
+                __run(run, adapter, *args, **kwargs)
                 __examples.append(adapter.seen)
 
-            recorded.__signature__ = check.run_example.__signature__
-            dataclasses.replace(check, run_example=recorded).test(few)(adapter)
+            dataclasses.replace(check, run_example=recorded).test(
+                few, run=RuleRun(check.rule_id))(adapter)
             assert examples, check.name
             for seen in examples:
                 assert check.calls <= seen, (check.name, sorted(check.calls - seen))

@@ -480,12 +480,12 @@ def test_a_failure_names_the_call_that_returned_the_value_not_the_last_call():
     import numpy as np
 
     from cnnspec.adapters import load
-    from cnnspec.conformance import probe
+    from cnnspec.conformance.context import RuleRun
     from cnnspec.conformance.failures import RuleFailure
+    from cnnspec.conformance.probe import Probe
     from cnnspec.conformance.tolerance import policy
 
-    probe.begin("softmax.simplex")
-    op = probe.Probe(load("numpy"), "softmax.simplex")
+    op = Probe(load("numpy"), RuleRun("softmax.simplex"))
     x = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
     first = op.softmax(x, axis=1)
     op.log_softmax(x, axis=0)
@@ -549,7 +549,7 @@ def test_an_exact_comparison_reports_an_infinite_error_ratio_and_the_worst_slice
     """Exact policy: any difference exceeds the allowed 0 infinitely (it read 0 before), and
     the error map is the 2-d slice holding the worst element, not the first one."""
     from cnnspec.conformance.failures import compare
-    from cnnspec.conformance.probe import _error_map
+    from cnnspec.conformance.assertions import error_map
 
     expected = np.zeros((1, 2, 2, 3))
     got = expected.copy()
@@ -558,7 +558,7 @@ def test_an_exact_comparison_reports_an_infinite_error_ratio_and_the_worst_slice
     assert mismatch.max_ratio == float("inf") and mismatch.bad_indices == [(0, 1, 1, 0)]
     assert mismatch.as_dict()["elements"][0] == {"index": [0, 1, 1, 0], "got": 1.0,
                                                   "expected": 0.0, "allowed": 0.0}
-    grid, corner = _error_map(got, expected, np.zeros_like(expected))
+    grid, corner = error_map(got, expected, np.zeros_like(expected))
     assert corner == [0, 1, 0, 0] and grid[1][0] == 1e6 and grid[0][0] == 0.0
 
 
@@ -566,13 +566,13 @@ def test_the_verdict_and_the_error_map_agree_on_which_elements_are_wrong():
     """An accepted infinity (got inf where inf was due, nothing allowed) is not painted red:
     the map's ratio is 0 there and 5 at the one element the verdict flags."""
     from cnnspec.conformance.failures import compare
-    from cnnspec.conformance.probe import _error_map
+    from cnnspec.conformance.assertions import error_map
 
     got, expected = np.array([np.inf, 1.0, 2.0]), np.array([np.inf, 1.0, 2.5])
     allowed = np.array([0.0, 0.0, 0.1])
     mismatch = compare(got, expected, allowed, "mixed")
     assert mismatch.bad_indices == [(2,)] and mismatch.max_ratio == pytest.approx(5.0)
-    grid, corner = _error_map(got, expected, allowed)
+    grid, corner = error_map(got, expected, allowed)
     assert grid == [[0.0, 0.0, 5.0]] and corner == [0, 0]
 
 

@@ -375,7 +375,7 @@ def _dtype_check(name: str):
             op.expect_equal(f"{name}(...).dtype", got.dtype.name, arrays[0].dtype.name)
 
     output_dtype_is_the_input_dtype.__name__ = f"{name}_returns_its_input_dtype"
+    return output_dtype_is_the_input_dtype
 
 
-for _name in OPS:
-    _dtype_check(_name)
+DTYPE_CHECKS = tuple(_dtype_check(name) for name in OPS)  # all_checks() finds them here

@@ -201,12 +201,12 @@ def _activation_check(rule_id, name, takes_alpha, kind, nan):
 
     activation_matches_its_formula.__name__ = (f"{name}_keeps_a_nan" if nan
                                                else f"{name}_matches_its_formula")
-    check(rule_id, x=activation_inputs(nan=nan), **drawn)(activation_matches_its_formula)
+    return check(rule_id, x=activation_inputs(nan=nan), **drawn)(activation_matches_its_formula)
 
 
-for _rule_id, _name, _takes_alpha, _kind in ACTIVATIONS:
-    for _nan in (False, True):
-        _activation_check(_rule_id, _name, _takes_alpha, _kind, _nan)
+ACTIVATION_CHECKS = tuple(  # all_checks() finds them here
+    _activation_check(rule_id, name, takes_alpha, kind, nan)
+    for rule_id, name, takes_alpha, kind in ACTIVATIONS for nan in (False, True))
 
 
 def _all_dtypes():
