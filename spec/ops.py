@@ -81,6 +81,7 @@ class Op:
     padded: bool = False
     elementwise: bool = False
     spatial_axes: tuple = (1, 2, 3)
+    output_dtype: str = "input"  # or a fixed one: max_pool_argmax's indices are "int64"
     added_in: int = 1
     gradient_added_in: int | None = 1
     example: Mapping = field(default_factory=dict)
@@ -148,7 +149,7 @@ _TABLE = (
         example=dict(_CONV, output_padding=(0,))),
     _op("max_pool", keywords=_POOL, padded=True,
         example=dict(_WINDOW, dilations=_ONE, ceil_mode=False)),
-    _op("max_pool_argmax", keywords=_POOL, padded=True, differentiable=False,
+    _op("max_pool_argmax", keywords=_POOL, padded=True, differentiable=False, output_dtype="int64",
         example=dict(_WINDOW, dilations=_ONE, ceil_mode=False)),
     _op("avg_pool", keywords=("kernel_shape", "strides", "pads", "ceil_mode",
                               "count_include_pad"), padded=True,
