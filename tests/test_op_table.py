@@ -4,6 +4,7 @@ the `cnnspec new-adapter` template) has a call for every op it declares, taking 
 arrays and keywords, and every op's minimal call runs on the reference and the NumPy adapter."""
 
 import importlib
+import re
 import inspect
 
 import numpy as np
@@ -15,7 +16,7 @@ from cnnspec.adapters.numpy_adapter import NumpyAdapter
 from cnnspec.adapters.registry import BUILTIN
 from cnnspec.spec import reference
 from cnnspec.spec.ops import OPS as TABLE
-from cnnspec.spec.ops import minimal_arrays
+from cnnspec.spec.ops import KEYWORDS, minimal_arrays
 
 POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
@@ -157,3 +158,29 @@ def test_the_protocol_views_and_versions_follow_the_table():
     for version, added in protocol.ADDED_IN.items():
         for name in added["gradients"]:
             assert TABLE[name].gradient_added_in == version
+
+
+def guide_rows() -> dict:
+    """{op: its keywords cell} of the adapter guide's table "The ops" (a row may name several
+    ops; "as `max_pool`" is the named op's cell)."""
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "writing-an-adapter.md").read_text(
+        encoding="utf-8")
+    section = guide.split("## The ops", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            for name in re.findall(r"`([a-z0-9_]+)`", cells[0]):
+                rows[name] = cells[2]
+    return {name: rows[m.group(1)] if (m := re.match(r"as `([a-z0-9_]+)`", cell)) else cell
+            for name, cell in rows.items()}
+
+
+def test_the_adapter_guide_tabulates_every_op_with_the_tables_keywords():
+    rows = guide_rows()
+    assert set(rows) == set(TABLE)
+    for name, cell in rows.items():
+        named = [k for k in re.findall(r"`([a-z_]+)", cell) if k in KEYWORDS]
+        assert named == list(TABLE[name].keywords), (name, cell)
