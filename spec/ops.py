@@ -53,7 +53,7 @@ class Array:
 
 @dataclass(frozen=True)
 class Call:
-    """A call's arrays (shape and dtype each, None for an absent optional one) and keywords."""
+    """A call: the shape and the dtype of each of its arrays, in order, and its keywords."""
 
     shapes: tuple
     dtypes: tuple
@@ -68,8 +68,9 @@ class Op:
     `padded`: takes `pads` (explicit pairs or a native mode). `elementwise`: acts on any array,
     the same at every position but along `axis` (no spatial axes of its own). `added_in` /
     `gradient_added_in`: the protocol version that added the op / its `vjp`. `spatial_axes`:
-    the numbers of spatial axes it takes. `example`, `example_channels`, `example_spatial`: a
-    minimal valid call (`minimal_call`), its keywords given for one spatial axis. `reference`:
+    the numbers of spatial axes it takes. `output_dtype`: "input" (the input's), or its own.
+    `example`, `example_channels`, `example_spatial`: a minimal valid call (`minimal_call`), its
+    keywords given for one spatial axis. `reference`:
     the function of `cnnspec.spec.reference` it maps to; its gradient is `<reference>_vjp`.
     """
 
@@ -110,19 +111,16 @@ class Op:
     def minimal_call(self, spatial_axes: int | None = None, dtype: str = "float32") -> Call:
         """A small valid call with `spatial_axes` spatial axes (the op's fewest by default),
         every optional array given: the example's keywords, each per-axis one repeated per
-        axis; inputs of `example_channels` channels and `example_spatial` elements per axis
-        (max_unpool's: the pooled size), weights of one channel in and out and 2 per axis."""
+        axis; inputs of `example_channels` channels and `example_spatial` elements per axis,
+        weights of one channel in and out and 2 elements per axis, a bias of one."""
         n = self.spatial_axes[0] if spatial_axes is None else spatial_axes
         if n not in self.spatial_axes:
             raise ValueError(f"{self.name}: spatial_axes={n}: it takes "
                              f"{', '.join(map(str, self.spatial_axes))}")
         keywords = {name: tuple(value) * n if KEYWORDS[name] != "scalar" else value
                     for name, value in self.example.items()}
-        size = self.example_spatial
-        if self.name == "max_unpool":  # its input is a pooled one
-            size = (size - self.example["kernel_shape"][0]) // self.example["strides"][0] + 1
-        shapes = {"batch": (1, self.example_channels) + (size,) * n, "weight": (1, 1) + (2,) * n,
-                  "vector": (1,)}
+        shapes = {"batch": (1, self.example_channels) + (self.example_spatial,) * n,
+                  "weight": (1, 1) + (2,) * n, "vector": (1,)}
         return Call(tuple(shapes[a.layout] for a in self.arrays),
                     tuple(dtype if a.dtype == "input" else a.dtype for a in self.arrays),
                     MappingProxyType(keywords))
@@ -161,7 +159,8 @@ _TABLE = (
     _op("global_avg_pool", differentiable=False),
     _op("max_unpool", ("x", Array("indices", dtype="int64")),
         ("kernel_shape", "strides", "pads", "output_size"), defaults={"output_size": None},
-        padded=True, differentiable=False, example=_WINDOW),
+        padded=True, differentiable=False, example=_WINDOW,
+        example_spatial=2),  # a max pooling's output: 4 per axis pooled by 2
     _op("upsample_nearest", keywords=("scale_factors",), gradient_added_in=2,
         example={"scale_factors": (2,)}),
     _op("pixel_shuffle", keywords=("upscale_factor",), spatial_axes=(2,), gradient_added_in=2,
