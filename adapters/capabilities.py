@@ -26,14 +26,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from cnnspec.spec.ops import OPS as TABLE
+from cnnspec.spec.ops import taking
+
 from . import protocol
 from .protocol import DIFFERENTIABLE, OPS
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
 SPATIAL_RANKS = (1, 2, 3)
 PAD_MODES = ("VALID", "SAME_UPPER", "SAME_LOWER")  # the protocol's names of native padding
-PADDED_OPS = ("conv", "conv_transpose", "max_pool", "max_pool_argmax", "avg_pool", "max_unpool")
-ELEMENTWISE = ("softmax", "log_softmax", "sigmoid", "tanh", "relu", "leaky_relu", "relu6", "elu")
+PADDED_OPS = tuple(name for name, op in TABLE.items() if op.padded)
+ELEMENTWISE = tuple(name for name, op in TABLE.items() if op.elementwise)
 
 
 def _pairs(call):
@@ -51,22 +54,22 @@ OPTIONS_USED = {
                       "explicit (begin, end) padding other than zero"),
     "asymmetric_pads": (PADDED_OPS, lambda call: any(b != e for b, e in _pairs(call)),
                         "explicit padding with begin != end on some axis"),
-    "dilations": (("conv", "conv_transpose", "max_pool", "max_pool_argmax"),
+    "dilations": (taking("dilations"),
                   _above_one("dilations"), "dilations above 1 (for pooling: dilated windows)"),
-    "groups": (("conv", "conv_transpose"), lambda call: call.get("groups", 1) > 1,
-               "groups above 1"),
-    "output_padding": (("conv_transpose",), lambda call: any(call.get("output_padding", ())),
+    "groups": (taking("groups"), lambda call: call.get("groups", 1) > 1, "groups above 1"),
+    "output_padding": (taking("output_padding"), lambda call: any(call.get("output_padding", ())),
                        "a transposed conv's output_padding above 0"),
-    "ceil_mode": (("max_pool", "max_pool_argmax", "avg_pool"),
-                  lambda call: bool(call.get("ceil_mode")), "ceil_mode=True"),
-    "count_include_pad": (("avg_pool",), lambda call: bool(call.get("count_include_pad"))
+    "ceil_mode": (taking("ceil_mode"), lambda call: bool(call.get("ceil_mode")), "ceil_mode=True"),
+    "count_include_pad": (taking("count_include_pad"),
+                          lambda call: bool(call.get("count_include_pad"))
                           and any(any(p) for p in _pairs(call)),
                           "count_include_pad=True with padding"),
-    "exclude_pad": (("avg_pool",), lambda call: call.get("count_include_pad") is False
+    "exclude_pad": (taking("count_include_pad"), lambda call: call.get("count_include_pad") is False
                     and (call.get("pads") in ("SAME_UPPER", "SAME_LOWER")
                          or any(any(p) for p in _pairs(call))),
                     "count_include_pad=False with padding"),
-    "max_unpool_output_size": (("max_unpool",), lambda call: call.get("output_size") is not None,
+    "max_unpool_output_size": (tuple(n for n, op in TABLE.items() if "output_size" in op.defaults),
+                               lambda call: call.get("output_size") is not None,
                                "max_unpool's output_size"),
 }
 OPTIONS = frozenset(OPTIONS_USED)

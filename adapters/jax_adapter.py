@@ -103,8 +103,7 @@ class JaxAdapter(FrameworkAdapter):
     def declared_capabilities(self) -> Capabilities:
         return Capabilities(
             devices=("cpu", "cuda"),
-            ops=Capabilities().ops - {"max_pool_argmax", "adaptive_avg_pool",
-                                      "adaptive_max_pool", "max_unpool", "pixel_shuffle"},
+            ops=self.native_ops(),  # the ops it has a native_<op> for
             padding_modes={"conv": ("VALID", "SAME_UPPER", "SAME_LOWER"),
                            "conv_transpose": ("VALID", "SAME_UPPER"),
                            "max_pool": ("VALID", "SAME_UPPER", "SAME_LOWER"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnspec.spec import reference
+from cnnspec.spec.ops import OPS as TABLE
 
 from .base import FrameworkAdapter
 from .capabilities import Capabilities
@@ -23,9 +24,10 @@ class NumpyAdapter(FrameworkAdapter):
         return Capabilities()  # the whole protocol
 
     def call(self, op: str, arrays, params: dict):
-        """Every op is the reference's function of that name, rounded to the input's dtype."""
-        out = getattr(reference, op)(*arrays, **params)
-        if op == "max_pool_argmax":
+        """Every op is the reference's function of that name, rounded to the input's dtype (an
+        op with an output dtype of its own, max_pool_argmax's int64 indices, as it is)."""
+        out = getattr(reference, TABLE[op].reference)(*arrays, **params)
+        if TABLE[op].output_dtype != "input":
             return out
         with np.errstate(over="ignore"):  # rounds past the dtype's range to +-inf, as IEEE does
             return out.astype(np.asarray(arrays[0]).dtype)

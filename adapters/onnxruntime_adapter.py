@@ -30,6 +30,8 @@ import functools
 
 import numpy as np
 
+from cnnspec.spec.ops import OPS as TABLE
+
 from .base import FrameworkAdapter, params_key
 from .capabilities import DTYPES, Capabilities
 from .protocol import PROTOCOL_VERSION
@@ -58,31 +60,27 @@ def _pads(pads, attributes: dict) -> None:
         attributes["pads"] = [b for b, _ in pads] + [e for _, e in pads]
 
 
+# ONNX's attribute for each protocol keyword it takes as one (scale_factors and max_unpool's
+# output_size are inputs of the node instead): name, conversion.
+ATTRIBUTES = {"kernel_shape": ("kernel_shape", list), "strides": ("strides", list),
+              "dilations": ("dilations", list), "groups": ("group", int),
+              "output_padding": ("output_padding", list), "ceil_mode": ("ceil_mode", int),
+              "count_include_pad": ("count_include_pad", int), "axis": ("axis", int),
+              "alpha": ("alpha", float), "upscale_factor": ("blocksize", int)}
+MODES = {"pixel_shuffle": "CRD", "upsample_nearest": "nearest"}  # the node's `mode` attribute
+
+
 def _attributes(op: str, params: dict) -> dict:
     """The ONNX node's attributes for a protocol call's keywords."""
     out = {}
-    if op in ("conv", "conv_transpose", "max_pool", "max_pool_argmax", "avg_pool", "max_unpool"):
-        _pads(params["pads"], out)
-        out["strides"] = list(params["strides"])
-    if op in ("conv", "conv_transpose"):
-        out.update(dilations=list(params["dilations"]), group=params["groups"])
-    if op == "conv_transpose":
-        out["output_padding"] = list(params["output_padding"])
-    if op in ("max_pool", "max_pool_argmax", "avg_pool", "max_unpool"):
-        out["kernel_shape"] = list(params["kernel_shape"])
-    if op in ("max_pool", "max_pool_argmax"):
-        out.update(dilations=list(params["dilations"]), ceil_mode=int(params["ceil_mode"]))
-    if op == "avg_pool":
-        out.update(ceil_mode=int(params["ceil_mode"]),
-                   count_include_pad=int(params["count_include_pad"]))
-    if op in ("softmax", "log_softmax"):
-        out["axis"] = params["axis"]
-    if op in ("leaky_relu", "elu"):
-        out["alpha"] = float(params["alpha"])
-    if op == "pixel_shuffle":
-        out.update(blocksize=params["upscale_factor"], mode="CRD")
-    if op == "upsample_nearest":
-        out["mode"] = "nearest"
+    for keyword in TABLE[op].keywords:
+        if keyword == "pads":
+            _pads(params["pads"], out)
+        elif keyword in ATTRIBUTES:
+            name, convert = ATTRIBUTES[keyword]
+            out[name] = convert(params[keyword])
+    if op in MODES:
+        out["mode"] = MODES[op]
     return out
 
 
@@ -157,24 +155,11 @@ class OnnxRuntimeAdapter(FrameworkAdapter):
     @functools.lru_cache(maxsize=256)  # noqa: B019
     def _kernel_missing(self, op: str, dtype: str) -> str | None:
         """ONNX Runtime's words when its CPU provider has no `op` kernel for `dtype`, or None."""
-        probe = {"conv": dict(strides=(1,), pads=((0, 0),), dilations=(1,), groups=1),
-                 "conv_transpose": dict(strides=(1,), pads=((0, 0),), dilations=(1,), groups=1,
-                                        output_padding=(0,)),
-                 "max_pool": dict(kernel_shape=(1,), strides=(1,), pads=((0, 0),),
-                                  dilations=(1,), ceil_mode=False),
-                 "avg_pool": dict(kernel_shape=(1,), strides=(1,), pads=((0, 0),),
-                                  ceil_mode=False, count_include_pad=False),
-                 "max_unpool": dict(kernel_shape=(1,), strides=(1,), pads=((0, 0),)),
-                 "upsample_nearest": dict(scale_factors=(1,)),
-                 "pixel_shuffle": dict(upscale_factor=1), "softmax": dict(axis=-1),
-                 "log_softmax": dict(axis=-1), "leaky_relu": dict(alpha=0.5),
-                 "elu": dict(alpha=0.5)}
-        probe["max_pool_argmax"] = probe["max_pool"]
-        arrays = {"conv": (dtype, dtype, None), "conv_transpose": (dtype, dtype, None),
-                  "max_unpool": (dtype, "int64")}.get(op, (dtype,))
-        rank = 4 if op == "pixel_shuffle" else 3
+        call = TABLE[op].minimal_call(dtype=dtype)  # an optional array (the bias) left out
+        arrays = tuple(None if a.optional else d for a, d in zip(TABLE[op].arrays, call.dtypes))
+        ranks = tuple(len(shape) for shape in call.shapes)
         try:
-            self._session(op, probe.get(op, {}), arrays, (rank,) * len(arrays))
+            self._session(op, dict(call.keywords), arrays, ranks)
         except Exception as error:  # ORT raises its own NotImplemented / InvalidGraph
             if "NOT_IMPLEMENTED" in str(error):
                 return (f"onnxruntime {self.version}'s CPU execution provider has no {dtype} "
@@ -193,7 +178,7 @@ class OnnxRuntimeAdapter(FrameworkAdapter):
         missing = self._kernel_missing(op, call["dtype"]) if "dtype" in call else None
         if missing:
             return missing
-        if call.get("pads") in ("SAME_UPPER", "SAME_LOWER") and op in ("conv", "conv_transpose") \
+        if call.get("pads") in ("SAME_UPPER", "SAME_LOWER") and NODES[op] in ("Conv", "ConvTranspose") \
                 and any(d > 1 for d in call.get("dilations", ())):
             return (f"onnxruntime's CPU {NODES[op]} refuses auto_pad SAME_* with dilation: "
                     f"'Dilation not supported for AutoPadType::SAME_UPPER or SAME_LOWER'")

@@ -7,54 +7,39 @@ spatial axis, or "VALID" / "SAME_UPPER" / "SAME_LOWER" for the framework's NATIV
 An adapter never re-implements the behaviour under test: where the framework lacks an option,
 it says so, up front in its `capabilities` (capabilities.py) or call by call in `supports`,
 and the rule is `unsupported` there. `base.FrameworkAdapter` implements this protocol from the
-op tables below; docs/writing-an-adapter.md is the whole contract.
+op table (`cnnspec.spec.ops`, viewed below as OPS, ARRAYS, DEFAULTS, DIFFERENTIABLE, ADDED_IN);
+docs/writing-an-adapter.md is the whole contract. The `Adapter` class spells out every op's
+signature for the reader; tests/test_op_table.py holds it to the table.
 """
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from cnnspec.spec import ops
+from cnnspec.spec.ops import OPS as TABLE
+
+# Views of the op table (cnnspec.spec.ops, one entry per op), in the forms the adapters use.
 # Every op of the protocol, with its keyword-only parameters, in the order a call spells them.
-OPS = {
-    "conv": ("strides", "pads", "dilations", "groups"),
-    "conv_transpose": ("strides", "pads", "dilations", "groups", "output_padding"),
-    "max_pool": ("kernel_shape", "strides", "pads", "dilations", "ceil_mode"),
-    "max_pool_argmax": ("kernel_shape", "strides", "pads", "dilations", "ceil_mode"),
-    "avg_pool": ("kernel_shape", "strides", "pads", "ceil_mode", "count_include_pad"),
-    "adaptive_avg_pool": ("output_size",),
-    "adaptive_max_pool": ("output_size",),
-    "global_avg_pool": (),
-    "max_unpool": ("kernel_shape", "strides", "pads", "output_size"),
-    "upsample_nearest": ("scale_factors",),
-    "pixel_shuffle": ("upscale_factor",),
-    "softmax": ("axis",),
-    "log_softmax": ("axis",),
-    "sigmoid": (),
-    "tanh": (),
-    "relu": (),
-    "leaky_relu": ("alpha",),
-    "relu6": (),
-    "elu": ("alpha",),
-}
+OPS = {name: op.keywords for name, op in TABLE.items()}
 # The array arguments of each op, in order ("?": optional, None when absent).
-ARRAYS = {op: ("x",) for op in OPS} | {"conv": ("x", "w", "b?"), "conv_transpose": ("x", "w", "b?"),
-                                       "max_unpool": ("x", "indices")}
+ARRAYS = {name: tuple(a.name + "?" * a.optional for a in op.arrays) for name, op in TABLE.items()}
 # Keywords a call may leave out, with the value they then take.
-DEFAULTS = {"max_unpool": {"output_size": None}}
+DEFAULTS = {name: dict(op.defaults) for name, op in TABLE.items() if op.defaults}
 # Ops whose gradient `vjp` computes (one gradient per array argument).
-DIFFERENTIABLE = ("conv", "conv_transpose", "max_pool", "avg_pool", "adaptive_avg_pool",
-                  "adaptive_max_pool", "upsample_nearest", "pixel_shuffle", "softmax",
-                  "log_softmax", "sigmoid", "tanh", "relu", "leaky_relu", "relu6", "elu")
+DIFFERENTIABLE = tuple(name for name, op in TABLE.items() if op.differentiable)
 
 # The protocol's versions, each with what it added (docs/writing-an-adapter.md, "Protocol
 # versions"). An adapter says which version it was written for in its `protocol_version`
 # attribute (none: 1); what a later version added is `unsupported` for it, with the reason
 # "added in protocol N", never called: an upgrade of cnnspec adds rows, it does not turn an
-# adapter's rows red. A new op or gradient gets a new version here.
-PROTOCOL_VERSION = 2
+# adapter's rows red. A new op or gradient gets a new version in the op table.
+PROTOCOL_VERSION = ops.PROTOCOL_VERSION
 ADDED_IN = {
-    2: {"ops": (), "gradients": ("adaptive_avg_pool", "adaptive_max_pool", "upsample_nearest",
-                                 "pixel_shuffle")},
+    version: {"ops": tuple(n for n, op in TABLE.items() if op.added_in == version),
+              "gradients": tuple(n for n, op in TABLE.items()
+                                 if op.gradient_added_in == version and op.added_in != version)}
+    for version in range(2, PROTOCOL_VERSION + 1)
 }
 
 
@@ -88,7 +73,21 @@ class Adapter(Protocol):
 
     def max_pool(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode): ...
 
+    def max_pool_argmax(self, x, *, kernel_shape, strides, pads, dilations, ceil_mode): ...
+
     def avg_pool(self, x, *, kernel_shape, strides, pads, ceil_mode, count_include_pad): ...
+
+    def adaptive_avg_pool(self, x, *, output_size): ...
+
+    def adaptive_max_pool(self, x, *, output_size): ...
+
+    def global_avg_pool(self, x): ...
+
+    def max_unpool(self, x, indices, *, kernel_shape, strides, pads, output_size=None): ...
+
+    def upsample_nearest(self, x, *, scale_factors): ...
+
+    def pixel_shuffle(self, x, *, upscale_factor): ...
 
     def softmax(self, x, *, axis): ...
 

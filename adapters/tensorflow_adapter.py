@@ -103,7 +103,7 @@ class TensorflowAdapter(FrameworkAdapter):
         strings_only = OPTIONS - {"explicit_pads", "asymmetric_pads"}
         return Capabilities(
             devices=("cpu", "cuda"),
-            ops=Capabilities().ops - {"adaptive_avg_pool", "adaptive_max_pool", "max_unpool"},
+            ops=self.native_ops(),  # the ops it has a native_<op> for
             padding_modes={op: ("VALID", "SAME_UPPER") for op in ("conv", "conv_transpose", *POOLS)},
             options={"conv_transpose": OPTIONS - {"groups", "dilations"},
                      "max_pool": OPTIONS - {"ceil_mode"},

@@ -85,7 +85,7 @@ class TorchAdapter(FrameworkAdapter):
     def declared_capabilities(self) -> Capabilities:
         symmetric = OPTIONS - {"asymmetric_pads"}
         return Capabilities(
-            devices=("cpu", "cuda"),
+            devices=("cpu", "cuda"), ops=self.native_ops(),  # the ops it has a native_<op> for
             padding_modes={"conv": ("VALID", "SAME_UPPER")},
             options={op: symmetric for op in (*POOLS, "conv_transpose")},
             reasons={"SAME_LOWER": "torch has no SAME_LOWER padding mode (padding='same' pads "

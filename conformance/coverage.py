@@ -82,7 +82,7 @@ def _summary(calls) -> dict:
     for op, is_vjp, dtype, ndim, params in calls:
         ops.add(f"vjp({op})" if is_vjp else op)
         dtypes.add(dtype)
-        ranks[op].add(ndim if op in ("softmax", "log_softmax") else ndim - 2)
+        ranks[op].add(ndim if "axis" in OPS[op] else ndim - 2)  # an axis counts every axis
         for name, value in params.items():
             keywords[(op, name)].append(value)
     return {"ops": sorted(ops), "dtypes": sorted(dtypes), "ranks": ranks, "keywords": keywords}

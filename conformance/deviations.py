@@ -41,6 +41,8 @@ import numpy as np
 from cnnspec.adapters import OPS
 from cnnspec.spec import RULES
 from cnnspec.spec import reference as ref
+from cnnspec.spec.ops import OPS as TABLE
+from cnnspec.spec.ops import PER_AXIS as PER_AXIS_KEYWORDS
 from cnnspec.spec.errors import UsageError
 
 DEVIATIONS_DIR = Path(__file__).with_name("deviations")
@@ -50,8 +52,7 @@ def _window_without_input(call) -> bool:
     """A max-pool window that covers no input element (dilation can step over all of it)."""
     if call.op != "max_pool" or not call.arrays:
         return False
-    keys = ("kernel_shape", "strides", "pads", "dilations", "ceil_mode")
-    index = ref.max_pool_argmax(call.arrays[0], **{k: call.params[k] for k in keys})
+    index = ref.max_pool_argmax(call.arrays[0], **{k: call.params[k] for k in OPS["max_pool"]})
     return bool((index < 0).any())
 
 
@@ -72,8 +73,7 @@ def _window_of_minus_infinity(call) -> bool:
     """A max-pool window whose elements (padding included) are all -inf: its max is -inf."""
     if call.op != "max_pool" or not call.arrays:
         return False
-    keys = ("kernel_shape", "strides", "pads", "dilations", "ceil_mode")
-    out = ref.max_pool(call.arrays[0], **{k: call.params[k] for k in keys})
+    out = ref.max_pool(call.arrays[0], **{k: call.params[k] for k in OPS["max_pool"]})
     return bool(np.isneginf(out).any())
 
 
@@ -128,8 +128,9 @@ ENTRY_KEYS = ("rule", "when", "observed", "kind", "evidence", "raises", "crashes
 SET_TESTS = ("in", "not_in")
 COMPARISONS = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
                ">=": operator.ge, ">": operator.gt}
-PER_AXIS = ("input", "kernel", "pads_begin", "pads_end", "kernel_shape", "strides", "dilations",
-            "output_padding", "output_size", "scale_factors")
+# The per-axis quantities `axes` compares: the input's and the weight's spatial sizes, the
+# padding's begins and ends, and the protocol's per-axis keywords (the op table's).
+PER_AXIS = ("input", "kernel", "pads_begin", "pads_end", *PER_AXIS_KEYWORDS)
 
 
 @dataclass(frozen=True)
@@ -179,8 +180,8 @@ def _per_axis(call, name: str):
     if name == "input":
         return tuple(np.shape(arrays[0])[2:]) if arrays else None
     if name == "kernel":
-        return tuple(np.shape(arrays[1])[2:]) if call.op.startswith("conv") and len(arrays) > 1 \
-            else None
+        weighted = call.op in TABLE and "weight" in (a.layout for a in TABLE[call.op].arrays)
+        return tuple(np.shape(arrays[1])[2:]) if weighted and len(arrays) > 1 else None
     if name in ("pads_begin", "pads_end"):
         pads = call.params.get("pads")
         if pads is None or isinstance(pads, str):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from cnnspec.adapters import Capabilities
 from cnnspec.adapters.capabilities import OPTIONS
 from cnnspec.adapters.numpy_adapter import NumpyAdapter
+from cnnspec.spec.ops import OPS as TABLE
 
 
 class TwoSpatialAxesOnly(NumpyAdapter):
@@ -14,9 +15,7 @@ class TwoSpatialAxesOnly(NumpyAdapter):
     softmax and the activations take any array."""
 
     name = "two-axes"
-    SPATIAL = ("conv", "conv_transpose", "max_pool", "max_pool_argmax", "avg_pool",
-               "adaptive_avg_pool", "adaptive_max_pool", "global_avg_pool", "max_unpool",
-               "upsample_nearest", "pixel_shuffle")
+    SPATIAL = tuple(name for name, op in TABLE.items() if not op.elementwise)
 
     def supports(self, op, **params):
         shape = params.get("shape")

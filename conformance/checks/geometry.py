@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from cnnspec.adapters import OPS
 from cnnspec.spec import effective_kernel, pool_output_size, same_pads
 from cnnspec.spec import reference as ref
+from cnnspec.spec.ops import OPS as TABLE
 
 from .. import expected, region
 from ..domains import alphas
@@ -328,39 +329,29 @@ def output_padding_not_below_stride_raises(op, dtype):
              pads=((0, 0),), dilations=(1,), groups=1, output_padding=(2,))
 
 
-TINY = 4  # every spatial axis of the dtype checks: a few programs per op for JAX to compile
-
-
 @st.composite
 def tiny_calls(draw, name: str):
-    """(arrays, params): a small valid call of op `name` in a drawn dtype and rank; the
-    geometry is fixed per rank (the dtype is the point), the values drawn."""
+    """(arrays, params): the op table's minimal call of op `name` (`cnnspec.spec.ops`, 4 per
+    spatial axis: a few programs per op for JAX to compile) in a drawn dtype and rank, its
+    values drawn, and its axis or alpha where it takes one; the geometry is fixed per rank
+    (the dtype is the point)."""
+    op = TABLE[name]
     dtype = draw(dtypes())
-    ndim = draw(spatial_ranks(2, 2) if name == "pixel_shuffle" else spatial_ranks(1, 3))
-    ones, twos, no_pads = (1,) * ndim, (2,) * ndim, ((0, 0),) * ndim
-    channels = 4 if name == "pixel_shuffle" else 1
-    x = values(draw, (1, channels) + (TINY,) * ndim, dtype, "integers")
-    window = dict(kernel_shape=twos, strides=twos, pads=no_pads)
-    if name in ("conv", "conv_transpose"):
-        w, b = values(draw, (1, 1) + twos, dtype, "integers"), values(draw, (1,), dtype, "integers")
-        extra = {"output_padding": (0,) * ndim} if name == "conv_transpose" else {}
-        return (x, w, b), dict(strides=ones, pads=no_pads, dilations=ones, groups=1, **extra)
-    if name == "max_unpool":
-        pooled = dict(window, dilations=ones, ceil_mode=False)
-        return ((ref.max_pool(x, **pooled).astype(x.dtype), ref.max_pool_argmax(x, **pooled)),
-                window)
-    params = {
-        "max_pool": dict(window, dilations=ones, ceil_mode=False),
-        "max_pool_argmax": dict(window, dilations=ones, ceil_mode=False),
-        "avg_pool": dict(window, ceil_mode=False, count_include_pad=True),
-        "adaptive_avg_pool": {"output_size": twos}, "adaptive_max_pool": {"output_size": twos},
-        "upsample_nearest": {"scale_factors": twos}, "pixel_shuffle": {"upscale_factor": 2},
-    }.get(name, {})
-    if name in ("softmax", "log_softmax"):
-        params = {"axis": draw(st.integers(-x.ndim, x.ndim - 1))}
-    elif name in ("leaky_relu", "elu"):
-        params = {"alpha": draw(alphas())}
-    return (x,), params
+    ndim = draw(spatial_ranks(min(op.spatial_axes), max(op.spatial_axes)))
+    call = op.minimal_call(ndim, dtype)
+    params = dict(call.keywords)
+    if name == "max_unpool":  # its arrays: the values and indices of max_pool's minimal call
+        pool = TABLE["max_pool"].minimal_call(ndim, dtype)
+        x = values(draw, pool.shapes[0], dtype, "integers")
+        pooled = ref.max_pool(x, **pool.keywords).astype(x.dtype)
+        return (pooled, ref.max_pool_argmax(x, **pool.keywords)), {
+            k: pool.keywords.get(k, v) for k, v in params.items()}
+    arrays = tuple(values(draw, shape, dtype, "integers") for shape in call.shapes)
+    if "axis" in params:
+        params["axis"] = draw(st.integers(-arrays[0].ndim, arrays[0].ndim - 1))
+    if "alpha" in params:
+        params["alpha"] = draw(alphas())
+    return arrays, params
 
 
 def _dtype_check(name: str):
@@ -368,7 +359,7 @@ def _dtype_check(name: str):
     def output_dtype_is_the_input_dtype(op, call):
         arrays, params = call
         got = np.asarray(getattr(op, name)(*arrays, **params))
-        if name == "max_pool_argmax":
+        if TABLE[name].output_dtype != "input":
             op.expect_true(f"{name}(...).dtype", got.dtype.name, "an integer dtype",
                            got.dtype.kind in "iu")
         else:

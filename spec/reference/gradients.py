@@ -2,44 +2,39 @@
 
 Returns one gradient per array argument, in order: `vjp("conv", (x, w), dy, ...)` is `(dx, dw)`,
 `vjp("conv", (x, w, b), dy, ...)` is `(dx, dw, db)`, `vjp("max_pool", (x,), dy, ...)` is `(dx,)`.
+The ops are the op table's differentiable ones (`cnnspec.spec.ops`); op `name`'s gradient is
+`<reference>_vjp` of the op's reference module, called with every array argument (None for an
+absent optional one), the cotangent and the keywords.
 """
 
 from __future__ import annotations
 
+from ..ops import OPS as TABLE
 from . import activations, convolution, pooling, resampling
 
-_UNARY = {
-    "max_pool": pooling.max_pool_vjp,
-    "avg_pool": pooling.avg_pool_vjp,
-    "softmax": activations.softmax_vjp,
-    "log_softmax": activations.log_softmax_vjp,
-    "sigmoid": activations.sigmoid_vjp,
-    "tanh": activations.tanh_vjp,
-    "relu": activations.relu_vjp,
-    "leaky_relu": activations.leaky_relu_vjp,
-    "relu6": activations.relu6_vjp,
-    "elu": activations.elu_vjp,
-    "adaptive_avg_pool": pooling.adaptive_avg_pool_vjp,
-    "adaptive_max_pool": pooling.adaptive_max_pool_vjp,
-    "upsample_nearest": resampling.upsample_nearest_vjp,
-    "pixel_shuffle": resampling.pixel_shuffle_vjp,
-}
-_WEIGHTED = {"conv": convolution.conv_vjp, "conv_transpose": convolution.conv_transpose_vjp}
+_MODULES = (activations, convolution, pooling, resampling)
 
-OPS = tuple(sorted(_UNARY) + sorted(_WEIGHTED))
+
+def _gradient(reference: str):
+    """`<reference>_vjp`, from whichever reference module defines it."""
+    return next(getattr(m, f"{reference}_vjp") for m in _MODULES if hasattr(m, f"{reference}_vjp"))
+
+
+_VJP = {name: _gradient(op.reference) for name, op in TABLE.items() if op.differentiable}
+
+OPS = tuple(sorted(_VJP))
 
 
 def vjp(op: str, args: tuple, cotangent, **params) -> tuple:
     """Vector-Jacobian product of reference op `op` at `args`, one gradient per array argument."""
     args = tuple(args)
-    if op in _UNARY:
-        if len(args) != 1:
-            raise ValueError(f"vjp({op!r}): args must be (x,), got {len(args)} arrays")
-        return (_UNARY[op](args[0], cotangent, **params),)
-    if op in _WEIGHTED:
-        if len(args) not in (2, 3):
-            raise ValueError(f"vjp({op!r}): args must be (x, w) or (x, w, b), got {len(args)}")
-        x, w, *bias = args
-        dx, dw, db = _WEIGHTED[op](x, w, bias[0] if bias else None, cotangent, **params)
-        return (dx, dw, db) if bias else (dx, dw)
-    raise ValueError(f"vjp: op={op!r} has no reference gradient; the ops are {', '.join(OPS)}")
+    if op not in _VJP:
+        raise ValueError(f"vjp: op={op!r} has no reference gradient; the ops are {', '.join(OPS)}")
+    arrays = TABLE[op].arrays
+    if not len(TABLE[op].required) <= len(args) <= len(arrays):
+        forms = [arrays[:n] for n in range(len(TABLE[op].required), len(arrays) + 1)]
+        spelled = " or ".join(f"({', '.join(a.name for a in form)}{',' * (len(form) == 1)})"
+                              for form in forms)
+        raise ValueError(f"vjp({op!r}): args must be {spelled}, got {len(args)} arrays")
+    grads = _VJP[op](*args, *(None,) * (len(arrays) - len(args)), cotangent, **params)
+    return (grads,) if len(arrays) == 1 else tuple(grads[:len(args)])
