@@ -19,11 +19,12 @@ import numpy as np
 from hypothesis import reject
 
 from cnnspec.adapters import OPS, capabilities
+from cnnspec.reports.results import Headline
 
 from . import inflight
 from .digest import ExampleDigest
 from .failures import (AdapterCrash, Call, CallTimedOut, RuleFailure, ShrinkingStopped, compare,
-                       error_ratio)
+                       error_ratio, first_line)
 from .options import SHRINK_BUDGET_S
 from .tolerance import Tolerance
 
@@ -274,7 +275,9 @@ class Probe:
 
     def _set_aside(self, entry, headline: str):
         """The example shows a declared deviation: kept as evidence, and the search goes on."""
-        failure = RuleFailure(self.rule_id, f"{headline} [{self.rule_id}]", calls=self.calls)
+        said = f"{headline} [{self.rule_id}]"
+        failure = RuleFailure(self.rule_id, Headline(self.rule_id, said=first_line(said)),
+                              block=said.partition("\n")[2], calls=self.calls)
         self.state.deviated.append((entry, failure))
         reject()
 
@@ -335,9 +338,9 @@ class Probe:
         """Raises the failure of `call` (by default the last call made): its headline names
         that call, and a deviation declared for that call sets it aside."""
         call = call or (self.calls[-1] if self.calls else None)
-        where = call.signature() if call else ""
         shown = [v if isinstance(v, str) else repr(v) for v in (got, expected)]
-        headline = f"{quantity}={shown[0]}, but should be {shown[1]} [{self.rule_id}: {where}]"
+        headline = Headline(self.rule_id, call=call.signature() if call else "",
+                            quantity=quantity, got=shown[0], expected=shown[1])
         failure = RuleFailure(self.rule_id, headline, block=block, calls=self.calls,
                               max_error=max_error, data=data)
         declared = next((d for d in self.state.deviations if d.matches(call, data)), None)
