@@ -8,7 +8,6 @@ unreadable results file, ...), with one line on stderr that names the bad value 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -40,9 +39,9 @@ def _rules(args) -> int:
 
         sys.stdout.write(spec_markdown())
     elif args.json:
-        json.dump([_rule_record(rule) for rule in RULES.values()], sys.stdout, indent=2,
-                  ensure_ascii=False)
-        sys.stdout.write("\n")
+        from cnnspec.reports.results import dumps
+
+        sys.stdout.write(dumps([_rule_record(rule) for rule in RULES.values()]))
     else:
         width = max(len(rule_id) for rule_id in RULES)
         for rule in RULES.values():
@@ -140,9 +139,9 @@ def _print_row(row, adapter_ref: str | None = None) -> None:
     elif row.status == "deviation":
         print(f"    declared: {row.deviation['observed']} ({row.deviation['evidence']})")
     elif row.status == "unsupported":
-        print(f"    {row.message}")
-    for note in row.notes:
-        print(f"    note: {note}")
+        print(f"    {row.summary()}")
+    for note in row.notes():
+        print(f"    note: {note.text}")
 
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
@@ -369,8 +368,6 @@ def _matrix(given, command: str):
 def _port(args) -> int:
     """`cnnspec port`: the ranked differences of moving a model from --from to --to, from the
     results given and runs of what is missing (SRC, DST and DST+recipes)."""
-    import json
-
     from cnnspec.recipes.adapter import ROUTES, SUFFIX
     from cnnspec.recipes.sources import source
     from cnnspec.reports import porting
@@ -406,8 +403,9 @@ def _port(args) -> int:
             recipe.source = source(recipe.path)
     sys.stdout.write(porting.text(ported))
     if args.json:
-        Path(args.json).write_text(json.dumps(ported.to_dict(), indent=2) + "\n",
-                                   encoding="utf-8")
+        from cnnspec.reports.results import write_json
+
+        write_json(args.json, ported.to_dict())
     return 0
 
 

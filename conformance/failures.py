@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnnspec.reports.results import encode_number
+from cnnspec.reports.results import Headline, encode_number
 
 
 @dataclass
@@ -34,31 +34,59 @@ class Call:
         return f"{self.op}({keywords})"
 
 
-class RuleFailure(AssertionError):
-    """A rule does not hold on an adapter: the shrunk counterexample is in the message."""
+def first_line(text: str) -> str:
+    """The first line of an exception's text (a headline is one line)."""
+    return text.split("\n", 1)[0]
 
-    def __init__(self, rule_id: str, headline: str, *, block: str = "", calls=(),
+
+# The keys of a failure's data that the row holds as fields of their own (not counterexample)
+SHOWN = ("mismatch", "error_map", "error_map_at")
+
+
+class RuleFailure(AssertionError):
+    """A rule does not hold on an adapter: the headline (fields, reports.results.Headline; a
+    string is a headline said as it is), the mismatch block, the calls and the check's data
+    (which deviation conditions match; its `mismatch`, `error_map` and `error_map_at` are the
+    row's fields)."""
+
+    def __init__(self, rule_id: str, headline: Headline | str, *, block: str = "", calls=(),
                  max_error: float | None = None, data: dict | None = None):
+        if isinstance(headline, str):
+            headline = Headline(rule_id, said=headline)
         self.rule_id, self.headline, self.block = rule_id, headline, block
         self.calls, self.max_error = list(calls), max_error
         self.data = data or {}
-        super().__init__(headline)
+        super().__init__(headline.text())
 
     def reproducer(self, adapter_ref: str) -> str:
         return reproducer(adapter_ref, self.calls)
 
+    @property
+    def mismatch(self) -> dict | None:
+        """The value comparison's fields (Mismatch.as_dict), None for other failures."""
+        return _jsonable(self.data["mismatch"]) if "mismatch" in self.data else None
+
+    @property
+    def error_map(self) -> dict | None:
+        """{"grid": error / allowed around the worst element, "at": the grid's first index}."""
+        if "error_map" not in self.data:
+            return None
+        return {"grid": _jsonable(self.data["error_map"]),
+                "at": _jsonable(self.data.get("error_map_at"))}
+
     def counterexample(self) -> dict:
-        """The failing calls as data: op, parameters, and each array's dtype, shape and values."""
+        """The failing calls as data: op, parameters, and each array's dtype, shape and values;
+        and the check's own data (but what the row holds as `mismatch` and `error_map`)."""
         return {
             "calls": [{"op": c.op, "vjp": c.is_vjp, "params": _jsonable(c.params),
                        "arrays": [_array_data(a) for a in c.arrays]
                        + ([_array_data(c.cotangent)] if c.is_vjp else [])}
                       for c in self.calls],
-            **_jsonable(self.data),
+            **_jsonable({k: v for k, v in self.data.items() if k not in SHOWN}),
         }
 
     def __str__(self):
-        return self.headline + (f"\n{self.block}" if self.block else "")
+        return self.headline.text() + (f"\n{self.block}" if self.block else "")
 
 
 class AdapterCrash(Exception):
@@ -67,8 +95,11 @@ class AdapterCrash(Exception):
     def __init__(self, call: Call, error: BaseException | str, calls=()):
         self.call, self.calls = call, list(calls)
         self.error = error
-        detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        super().__init__(f"adapter raised in {call.signature()}: {detail}")
+        self.detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        super().__init__(f"adapter raised in {call.signature()}: {self.detail}")
+
+    def headline(self, rule_id: str) -> Headline:
+        return Headline(rule_id, call=self.call.signature(), raised=first_line(self.detail))
 
 
 class CallTimedOut(BaseException):

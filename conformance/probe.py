@@ -16,11 +16,12 @@ import numpy as np
 from hypothesis import reject
 
 from cnnspec.adapters import OPS
+from cnnspec.reports.results import Headline
 
 from . import assertions
 from .client import AdapterClient
 from .context import RuleRun
-from .failures import AdapterCrash, Call, RuleFailure
+from .failures import AdapterCrash, Call, RuleFailure, first_line
 from .tolerance import Tolerance
 
 
@@ -118,7 +119,7 @@ class Probe:
                   f"{spec}, the spec's and the cotangent's shape: its VJP cannot take the "
                   f"spec's cotangent ({why})",
                   block=f"the adapter's VJP raised {type(crash.error).__name__}: "
-                        f"{str(crash.error).splitlines()[0] if str(crash.error) else ''}",
+                        f"{first_line(str(crash.error))}",
                   call=call)
 
     def _array(self, quantity: str, out) -> np.ndarray:
@@ -140,7 +141,9 @@ class Probe:
 
     def _set_aside(self, entry, headline: str):
         """The example shows a declared deviation: kept as evidence, and the search goes on."""
-        failure = RuleFailure(self.rule_id, f"{headline} [{self.rule_id}]", calls=self.calls)
+        said = f"{headline} [{self.rule_id}]"
+        failure = RuleFailure(self.rule_id, Headline(self.rule_id, said=first_line(said)),
+                              block=said.partition("\n")[2], calls=self.calls)
         self.run.set_aside(entry, failure)
         reject()
 
@@ -158,9 +161,9 @@ class Probe:
         """Raises the failure of `call` (by default the last call made): its headline names
         that call, and a deviation declared for that call sets it aside."""
         call = call or (self.calls[-1] if self.calls else None)
-        where = call.signature() if call else ""
         shown = [v if isinstance(v, str) else repr(v) for v in (got, expected)]
-        headline = f"{quantity}={shown[0]}, but should be {shown[1]} [{self.rule_id}: {where}]"
+        headline = Headline(self.rule_id, call=call.signature() if call else "",
+                            quantity=quantity, got=shown[0], expected=shown[1])
         failure = RuleFailure(self.rule_id, headline, block=block, calls=self.calls,
                               max_error=max_error, data=data)
         declared = self.run.failure_declared(call, data)

@@ -21,14 +21,15 @@ from cnnspec import __version__
 from cnnspec.adapters import AdapterError, Capabilities, capabilities, load
 from cnnspec.adapters.registry import BUILTIN
 from cnnspec.adapters.registry import check as check_adapter
-from cnnspec.reports.results import Results, RuleResult
+from cnnspec.reports.results import Declared, Headline, Results, RuleResult
 from cnnspec.spec import RULES, closest_ids
 from cnnspec.spec.errors import UsageError
 
 from . import region, shards
 from .context import RuleRun
 from .deviations import builtin_deviations, for_adapter
-from .failures import AdapterCrash, CallTimedOut, RuleFailure, ShrinkingStopped, reproducer
+from .failures import (AdapterCrash, CallTimedOut, RuleFailure, ShrinkingStopped, first_line,
+                       reproducer)
 from .options import SHRINK_BUDGET_S
 from .profiles import PROFILES
 from .tolerance import TABLE
@@ -55,6 +56,7 @@ def select_rules(prefixes=()) -> list[str]:
 class CheckOutcome:
     status: str
     message: str | None = None
+    headline: Headline | None = None  # of an error (a failure has its own)
     failure: RuleFailure | None = None
     crash: AdapterCrash | None = None
     reasons: list = field(default_factory=list)
@@ -62,14 +64,26 @@ class CheckOutcome:
     shrink_stopped: float | None = None  # the budget that stopped the shrinking, in seconds
 
 
-def failed_outcome(failure: Exception, check_name: str) -> CheckOutcome:
+def failed_outcome(failure: Exception, check: Check) -> CheckOutcome:
     """The outcome of a check that stopped on `failure`: a RuleFailure fails, an AdapterCrash
     is an error, and so is any other exception (the check's own)."""
     if isinstance(failure, RuleFailure):
         return CheckOutcome("fail", str(failure), failure=failure)
     if isinstance(failure, AdapterCrash):
-        return CheckOutcome("error", str(failure), crash=failure)
-    return CheckOutcome("error", f"{check_name} raised {type(failure).__name__}: {failure}")
+        return crashed(failure, check.rule_id)
+    return raised(failure, check.rule_id, f"{check.name} raised {type(failure).__name__}")
+
+
+def crashed(crash: AdapterCrash, rule_id: str, *, timed_out: bool = False) -> CheckOutcome:
+    """The error outcome of an adapter call that raised or hung."""
+    return CheckOutcome("error", str(crash), crash=crash, timed_out=timed_out,
+                        headline=crash.headline(rule_id))
+
+
+def raised(error: BaseException, rule_id: str, what: str) -> CheckOutcome:
+    """The error outcome of a check that raised `error` itself: `what` happened, in words."""
+    return CheckOutcome("error", f"{what}: {error}", headline=Headline(
+        rule_id, said=f"{what}: {first_line(str(error))}"))
 
 
 def outside(declared: Capabilities, check: Check) -> str | None:
@@ -109,15 +123,15 @@ def run_check(adapter, check: Check, rule_run: RuleRun, *, profile: str,
     except region.OutsideRegion as beyond:
         return CheckOutcome("unsupported", reasons=[str(beyond)])
     except ShrinkingStopped as stopped:
-        outcome = failed_outcome(stopped.failure, check.name)
+        outcome = failed_outcome(stopped.failure, check)
         outcome.shrink_stopped = stopped.seconds
         return outcome
     except RuleFailure as failure:
         return CheckOutcome("fail", str(failure), failure=failure)
     except AdapterCrash as crash:
-        return CheckOutcome("error", str(crash), crash=crash)
+        return crashed(crash, check.rule_id)
     except CallTimedOut as hung:
-        return CheckOutcome("error", str(hung.crash), crash=hung.crash, timed_out=True)
+        return crashed(hung.crash, check.rule_id, timed_out=True)
     except Unsatisfiable as error:
         reasons = sorted(rule_run.check_unsupported | narrowed)
         if rule_run.deviated:
@@ -127,9 +141,9 @@ def run_check(adapter, check: Check, rule_run: RuleRun, *, profile: str,
         if declared != capabilities.EVERYTHING:  # the control keeps the error: a strategy bug
             return CheckOutcome("unsupported", reasons=[
                 "no example of this check lies inside the adapter's declared capabilities"])
-        return CheckOutcome("error", f"no valid example could be drawn: {error}")
+        return raised(error, check.rule_id, "no valid example could be drawn")
     except (HypothesisException, Exception) as error:
-        return CheckOutcome("error", f"{check.name} raised {type(error).__name__}: {error}")
+        return raised(error, check.rule_id, f"{check.name} raised {type(error).__name__}")
     return CheckOutcome("pass", reasons=sorted(rule_run.check_unsupported | narrowed))
 
 
@@ -141,16 +155,16 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
     it: inflight.py); `call_started`, a worker's shared double, tells the parent's watchdog
     when the running call started (workers.py)."""
     clock = time.perf_counter()
-    state = RuleRun(rule_id, deviations=[d for d in deviations if d.rule == rule_id],
-                    every_deviation=list(deviations), timeout=timeout,
-                    call_started=call_started, shrink_budget=shrink_budget,
-                    record_calls=record_calls)
+    rule_run = RuleRun(rule_id, deviations=[d for d in deviations if d.rule == rule_id],
+                        every_deviation=list(deviations), timeout=timeout,
+                        call_started=call_started, shrink_budget=shrink_budget,
+                        record_calls=record_calls)
     recipe_counts = getattr(adapter, "recipe_counts", None)  # NAME+recipes (cnnspec.recipes)
     if recipe_counts is not None:
         recipe_counts()
     outcomes = []
     for check in checks:  # after a timeout the rule is an error: its other checks would hang too
-        outcomes.append(run_check(adapter, check, state, profile=profile, seed=seed))
+        outcomes.append(run_check(adapter, check, rule_run, profile=profile, seed=seed))
         if outcomes[-1].timed_out:
             break
     result = RuleResult(id=rule_id, status="unsupported", examples=0)
@@ -158,51 +172,52 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
     errored = next((o for o in outcomes if o.status == "error"), None)
     reasons = sorted({r for o in outcomes for r in o.reasons})
     if failed:
-        failure = failed.failure
-        result.status, result.message = "fail", failed.message
-        result.counterexample = failure.counterexample()
-        result.reproducer = failure.reproducer(adapter_ref)
-        result.max_error = failure.max_error
+        result.status = "fail"
+        _shown(result, failed.failure, adapter_ref)
     elif errored:
         result.status, result.message = "error", errored.message
+        result.headline = errored.headline
         if errored.crash is not None:
             result.reproducer = reproducer(adapter_ref, errored.crash.calls)
-    elif state.deviated:
+    elif rule_run.deviated:
         # set-aside examples are not shrunk: show the smallest of them
-        entry, failure = min(state.deviated, key=lambda pair: sum(
+        entry, failure = min(rule_run.deviated, key=lambda pair: sum(
             np.size(a) for call in pair[1].calls for a in call.arrays if a is not None))
         result.status, result.deviation = "deviation", entry.as_dict()
-        result.message, result.max_error = str(failure), failure.max_error
-        result.counterexample = failure.counterexample()
-        result.reproducer = failure.reproducer(adapter_ref)
-        others = {id(e): e for e, _ in state.deviated if e is not entry}
-        result.notes += [f"also declared: {e.observed} ({e.evidence})" for e in others.values()]
-        if reasons:
-            result.notes.append("partly unsupported: " + "; ".join(reasons))
+        _shown(result, failure, adapter_ref)
+        others = {id(e): e for e, _ in rule_run.deviated if e is not entry}
+        result.also_declared = [Declared(e.observed, e.evidence) for e in others.values()]
+        result.reasons = reasons
     elif any(o.status == "pass" for o in outcomes):
-        result.status = "pass"
-        if reasons:
-            result.notes.append("partly unsupported: " + "; ".join(reasons))
+        result.status, result.reasons = "pass", reasons
     else:
-        result.message = "; ".join(reasons) or "unsupported"
+        result.reasons = reasons
+        result.message = result.summary()
     shown = failed or errored
     if shown and shown.shrink_stopped is not None:
-        result.notes.append(f"shrinking stopped at its budget of {shown.shrink_stopped:g} s "
-                            f"(--shrink-budget): the counterexample is the smallest found by then")
-    result.examples = state.examples - state.declined
+        result.shrink_stopped_s = shown.shrink_stopped
+    result.examples = rule_run.examples - rule_run.declined
     if recipe_counts is not None:
         result.recipes = dict(sorted(recipe_counts().items())) or None
-    result.declined = state.declined
-    result.digest = state.digest.hexdigest()
-    if state.conventions and result.status not in ("fail", "error"):  # not a verdict then
-        result.convention = "; ".join(sorted(state.conventions))
-    matched = {id(entry) for entry, _ in state.deviated}
-    stale = [d for d in state.deviations if id(d) not in matched and result.status != "fail"]
-    result.notes += [f"stale deviation: {d.observed} ({d.evidence}) no longer fails"
-                     for d in stale]
+    result.declined = rule_run.declined
+    result.digest = rule_run.digest.hexdigest()
+    if rule_run.conventions and result.status not in ("fail", "error"):  # not a verdict then
+        result.conventions = dict(sorted(rule_run.conventions.items()))
+    matched = {id(entry) for entry, _ in rule_run.deviated}
+    result.stale = [Declared(d.observed, d.evidence) for d in rule_run.deviations
+                    if id(d) not in matched and result.status != "fail"]
     result.duration_s = round(time.perf_counter() - clock, 4)
-    result.adapter_s = round(min(state.adapter_s, result.duration_s), 4)
+    result.adapter_s = round(min(rule_run.adapter_s, result.duration_s), 4)
     return result
+
+
+def _shown(result: RuleResult, failure: RuleFailure, adapter_ref: str) -> None:
+    """The fields of the failure a row shows (a fail, or a deviation's smallest example)."""
+    result.message, result.headline = str(failure), failure.headline
+    result.mismatch, result.error_map = failure.mismatch, failure.error_map
+    result.counterexample = failure.counterexample()
+    result.reproducer = failure.reproducer(adapter_ref)
+    result.max_error = failure.max_error
 
 
 def check_profile(profile: str) -> None:

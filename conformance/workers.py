@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import wait
 
 from cnnspec.adapters import AdapterError, load
-from cnnspec.reports.results import Results, RuleResult
+from cnnspec.reports.results import Headline, Results, RuleResult
 
 from . import inflight, shards, threads
 from .deviations import for_adapter
@@ -212,9 +212,10 @@ def _death(exitcode) -> str:
 
 def _lost_row(rule_id: str, message: str, replay: str, stderr: str) -> RuleResult:
     message += f". In-process replay: {replay}"
+    headline = Headline(rule_id, said=message)
     if stderr:
         message += "\nthe worker's stderr:\n" + stderr
-    return RuleResult(id=rule_id, status="error", message=message)
+    return RuleResult(id=rule_id, status="error", message=message, headline=headline)
 
 
 def _crash_row(replay: _Replay, adapter_ref: str, second: str | None, in_process: str,

@@ -18,9 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .matrix import Matrix, status
-from .porting import CHANGES, COVERAGE, RANKS, classify, headline, observed
-
-PARTLY = "partly unsupported: "
+from .porting import CHANGES, COVERAGE, RANKS, classify, observed
 
 
 @dataclass
@@ -55,9 +53,13 @@ def _words(cell) -> tuple[str, str | None]:
         return (f"deviate (declared {cell.deviation['kind']}): {cell.deviation['observed']}"
                 f"{seen}", cell.deviation.get("evidence"))
     if kind == "unsupported":
-        return f"lack it: {(cell.message or '').split('; ')[0]}", None
-    headline = (cell.message or "").splitlines()[0] if cell.message else ""
-    return f"{'fail' if kind == 'fail' else 'raise or crash'}: {headline}", None
+        return f"lack it: {_why(cell)}", None
+    return f"{'fail' if kind == 'fail' else 'raise or crash'}: {cell.headline_text()}", None
+
+
+def _why(cell) -> str:
+    """Why a cell is unsupported: its first reason."""
+    return cell.reasons[0] if cell.reasons else "unsupported"
 
 
 def _grouped(ran, describe) -> list[Behaviour]:
@@ -69,9 +71,8 @@ def _grouped(ran, describe) -> list[Behaviour]:
 
 
 def _coverage(cell) -> tuple[str, None]:
-    partly = [n[len(PARTLY):] for n in (cell.notes if cell else []) if n.startswith(PARTLY)]
-    if partly:
-        return f"pass on part of the rule only ({partly[0]})", None
+    if cell is not None and cell.partly:
+        return f"pass on part of the rule only ({cell.reasons_text()})", None
     return "pass on the whole rule", None
 
 
@@ -105,8 +106,8 @@ def _detail(rule, cause: str, cell) -> str:
         return f"outputs differ ({rule.title}): {observed(cell)}"
     if cause in ("fails", "errs"):
         verb = "gives results the rule forbids" if cause == "fails" else "raises or crashes"
-        return f"{verb} ({rule.title}): {headline(cell)}"
-    return (cell.message or "unsupported").split("; ")[0]
+        return f"{verb} ({rule.title}): {cell.headline_text()}"
+    return _why(cell)
 
 
 def _consequences(rule, ran: list) -> list[Consequence]:
@@ -144,9 +145,8 @@ def _partly(ran) -> dict:
     """{the part left out: adapters} for the adapters that pass on part of the rule only."""
     out: dict = {}
     for name, cell in ran:
-        partly = [n[len(PARTLY):] for n in cell.notes if n.startswith(PARTLY)]
-        if status(cell) == "pass" and partly:
-            out.setdefault(partly[0], []).append(name)
+        if status(cell) == "pass" and cell.partly:
+            out.setdefault(cell.reasons_text(), []).append(name)
     return out
 
 

@@ -49,22 +49,23 @@ class Change:
         """What the new results say about this rule: enough in a CI log to start fixing."""
         if self.row is None:
             return "the rule is not in the new results"
-        message = (self.row.message or "").strip()
-        if self.row.status == "deviation" and self.row.deviation:
-            message = f"declared: {self.row.deviation['observed']} ({self.row.deviation['evidence']})"
-        lines = message.splitlines() or [f"{self.after}, with no message"]
-        text = lines[0]
-        if self.row.reproducer:
-            text += "\nreproducer:\n" + textwrap.indent(_head(self.row.reproducer), "  ")
-        elif self.row.status == "error" and len(lines) > 1:
-            text += "\n" + _head("\n".join(lines[1:]))
+        row = self.row
+        if row.status == "deviation" and row.deviation:
+            text = f"declared: {row.deviation['observed']} ({row.deviation['evidence']})"
+        else:
+            text = row.summary() or f"{self.after}, with no message"
+        if row.reproducer:
+            text += "\nreproducer:\n" + textwrap.indent(_head(row.reproducer), "  ")
+        elif row.status == "error" and row.message:  # the whole error: its headline first
+            text = _head(row.message.strip(), QUOTED_LINES + 1)
         return text
 
 
-def _head(text: str) -> str:
+def _head(text: str, limit: int = QUOTED_LINES) -> str:
+    """The first `limit` lines of `text`, and how many more there are."""
     lines = text.splitlines()
-    more = len(lines) - QUOTED_LINES
-    return "\n".join(lines[:QUOTED_LINES] + ([f"... ({more} more lines)"] if more > 0 else []))
+    more = len(lines) - limit
+    return "\n".join(lines[:limit] + ([f"... ({more} more lines)"] if more > 0 else []))
 
 
 def compare(baseline: list[Results], current: list[Results], *,

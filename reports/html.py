@@ -13,7 +13,7 @@ from cnnspec import __version__
 from .differences import ORDER, differences
 from .matrix import Matrix, status
 from .recipe_links import by_recipe, links
-from .results import decode_number
+from .results import PARTLY, decode_number
 
 COLOURS = {"pass": "#2e7d32", "deviation": "#b26a00", "unsupported": "#757575",
            "fail": "#c62828", "error": "#6a1b9a", "missing": "#bdbdbd"}
@@ -46,7 +46,6 @@ def _environment():
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     environment.filters["attr_status"] = status
     environment.filters["ratio"] = _ratio
-    environment.tests["partly"] = lambda note: note.startswith("partly unsupported")
     return jinja2, environment
 
 
@@ -105,6 +104,7 @@ def render(matrix: Matrix, routes: dict | None = None) -> str:
         rule_count=sum(len(rows) for _, rows in matrix.sections),
         differences=differences(matrix), ranks=ORDER,
         generated=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        PARTLY=PARTLY,
         bars=[_markup(summary_bar(c)) for c in matrix.counts()],
         error_map=lambda grid: _markup(error_map(grid)))
 

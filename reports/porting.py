@@ -67,8 +67,8 @@ def classify(src_row, dst_row) -> tuple[str, str] | None:
         return CHANGES, "fails" if dst_row.status == "fail" else "errs"
     if dst_row.status == "deviation" and src_row.status == "pass":
         return CHANGES, "deviates"
-    if dst_row.status in RUNS and src_row.convention and dst_row.convention \
-            and src_row.convention != dst_row.convention:
+    if dst_row.status in RUNS and src_row.conventions and dst_row.conventions \
+            and list(src_row.conventions) != list(dst_row.conventions):
         return CHANGES, "convention"
     if dst_row.status == "unsupported":
         return BLOCKS, "unsupported"
@@ -80,11 +80,6 @@ def observed(row) -> str:
     return " ".join((row.deviation or {}).get("observed", "").split())
 
 
-def headline(row) -> str:
-    """The first line of a row's message."""
-    return (row.message or "").splitlines()[0] if row.message else ""
-
-
 def _what(src_row, dst_row, dst_name: str, src_name: str = "the source") -> tuple[str, str] | None:
     """(rank, what DST does) when the rule changes or blocks a port, else None."""
     found = classify(src_row, dst_row)
@@ -92,14 +87,14 @@ def _what(src_row, dst_row, dst_name: str, src_name: str = "the source") -> tupl
         return None
     rank, cause = found
     if cause in ("fails", "errs"):
-        return rank, f"{dst_name} {cause}: {headline(dst_row)}"
+        return rank, f"{dst_name} {cause}: {dst_row.headline_text()}"
     if cause == "deviates":
         entry = dst_row.deviation or {}
         return rank, f"{dst_name} deviates ({entry.get('kind', 'declared')}): {observed(dst_row)}"
     if cause == "convention":
         return rank, f"a different convention: {dst_row.convention} where {src_name} has " \
                      f"{src_row.convention}"
-    return rank, f"{dst_name} cannot run it: {dst_row.message or 'unsupported'}"
+    return rank, f"{dst_name} cannot run it: {dst_row.summary()}"
 
 
 def _verify(item: Item, dst_row, recipe_row, recipes_info: dict | None, profile: str):
@@ -116,7 +111,7 @@ def _verify(item: Item, dst_row, recipe_row, recipes_info: dict | None, profile:
     if ran:
         item.recipes = [Recipe(path, n) for path, n in sorted(ran.items())]
         item.reason = f"the recipe does not pass yet: {recipe_row.status}: " \
-                      f"{(recipe_row.message or '').splitlines()[0]}"
+                      f"{recipe_row.summary()}"
         return
     entry = dst_row.deviation or {}
     if entry:

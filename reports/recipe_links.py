@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .differences import PARTLY
 from .matrix import Matrix, status
 
 LACKING = ("unsupported", "deviation", "fail", "error")
@@ -47,13 +46,11 @@ def lacking(cell) -> bool:
     """The cell lacks the call or gets it wrong: what a recipe is for."""
     if cell is None:
         return False
-    partly = any(note.startswith(PARTLY) for note in cell.notes)
-    return status(cell) in LACKING or (status(cell) == "pass" and partly)
+    return status(cell) in LACKING or (status(cell) == "pass" and cell.partly)
 
 
 def _verdict(row) -> str:
-    partly = any(note.startswith(PARTLY) for note in row.notes)
-    return "partial" if row.status == "pass" and partly else row.status
+    return "partial" if row.status == "pass" and row.partly else row.status
 
 
 def links(matrix: Matrix, routes: dict | None) -> dict:

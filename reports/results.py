@@ -1,4 +1,4 @@
-"""The results model (schema `cnnspec.results/3`): plain data, written as JSON, rendered later.
+"""The results model (schema `cnnspec.results/4`): plain data, written as JSON, rendered later.
 
 One `Results` per adapter run: the adapter, the suite run, and one `RuleResult` per rule id.
 `status` is pass, fail, deviation (failed as an expectations entry says), unsupported (the
@@ -12,6 +12,16 @@ so files of version 1 are read too. Version 3 adds each row's `digest` of the ex
 checked and `recipes` (which recipes a `NAME+recipes` adapter ran, on how many examples), and
 `suite.shard`, the shard of a run that `cnnspec run --shard K/N` split (cnnspec.reports.merge
 merges the shards); files of versions 1 and 2, which have none of them, are read as whole runs.
+
+Version 4 keeps what the report shows as fields, never as text to parse back: a row's
+`headline` (quantity, got, expected, call, rule), `mismatch` and `error_map` (once inside the
+counterexample), `reasons` (why a rule is unsupported, or the parts of its domain a passing or
+deviating row left out: a list, once a "partly unsupported: a; b" note), `also_declared` and
+`stale` (deviation entries: observed, evidence), `shrink_stopped_s` and `conventions` (name ->
+examples that showed it, once a "; "-joined string). `message` stays the human text (the
+headline line and the mismatch block, or the whole error), printed whole and never parsed. A
+row of versions 1-3 is converted once, when read (`upgrade_row`): the one place old text is
+parsed. Every JSON this package writes goes through `dumps`.
 """
 
 from __future__ import annotations
@@ -19,12 +29,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-SCHEMA = "cnnspec.results/3"
-READABLE = ("cnnspec.results/1", "cnnspec.results/2", SCHEMA)
+SCHEMA = "cnnspec.results/4"
+OLD = ("cnnspec.results/1", "cnnspec.results/2", "cnnspec.results/3")  # rows of text: upgrade_row
+READABLE = (*OLD, SCHEMA)
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 STATUSES = ("pass", "fail", "deviation", "unsupported", "error")
 PASSING = ("pass", "deviation", "unsupported")
@@ -55,6 +67,63 @@ def strict_json(value):
     return value
 
 
+def dumps(value) -> str:
+    """`value` as strict JSON text (non-finite numbers encoded, `strict_json`), indented, with a
+    final newline: the one JSON encoder of the package (results, `cnnspec port --json`,
+    `cnnspec rules --json`)."""
+    return json.dumps(strict_json(value), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+@dataclass
+class Headline:
+    """A row's one-line summary, as fields. Rendered by `text`:
+
+        an assertion:  {quantity}={got}, but should be {expected} [{rule}: {call}]
+        a raise:       adapter raised in {call}: {raised}
+        anything else: {said}  (a call declared to crash, a check's own error, a worker's death)
+
+    `got` and `expected` are as shown (repr, or the words of the check); `call` is the failing
+    call's signature (conformance.failures.Call.signature)."""
+
+    rule: str
+    call: str | None = None
+    quantity: str | None = None
+    got: str | None = None
+    expected: str | None = None
+    raised: str | None = None  # the first line of what the adapter raised: "TypeError: ..."
+    said: str | None = None
+
+    def text(self) -> str:
+        if self.quantity is not None:
+            return (f"{self.quantity}={self.got}, but should be {self.expected} "
+                    f"[{self.rule}: {self.call or ''}]")
+        if self.raised is not None:
+            return f"adapter raised in {self.call}: {self.raised}"
+        return self.said or ""
+
+
+@dataclass
+class Declared:
+    """A declared deviation that a row names (`also_declared`, `stale`)."""
+
+    observed: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark on a row, rendered: `kind` (PARTLY, ALSO, SHRINKING or STALE), `label` (the
+    few words a report cell shows) and `text` (the whole remark, one line)."""
+
+    kind: str
+    label: str
+    text: str
+
+
+PARTLY, ALSO, SHRINKING, STALE = ("partly unsupported", "also declared", "shrinking stopped",
+                                  "stale deviation")
+
+
 @dataclass
 class RuleResult:
     id: str
@@ -62,16 +131,69 @@ class RuleResult:
     examples: int = 0  # examples checked
     declined: int = 0  # examples drawn that the adapter declined (nothing checked)
     digest: str | None = None  # of the checked examples' drawn arguments (conformance/digest.py)
-    message: str | None = None
-    counterexample: dict | None = None
+    message: str | None = None  # the human text, whole (headline and block, or the error)
+    headline: Headline | None = None  # of a fail, deviation or error
+    mismatch: dict | None = None  # failures.Mismatch.as_dict() of the failure shown
+    error_map: dict | None = None  # {"grid": error / allowed per element, "at": its corner}
+    counterexample: dict | None = None  # the failing calls, and the check's own data
     reproducer: str | None = None
     max_error: float | None = None
-    convention: str | None = None
+    conventions: dict = field(default_factory=dict)  # name -> examples (None: not counted)
     deviation: dict | None = None
-    notes: list = field(default_factory=list)
+    reasons: list = field(default_factory=list)  # why unsupported, or the parts left out
+    also_declared: list = field(default_factory=list)  # [Declared] the example set aside too
+    stale: list = field(default_factory=list)  # [Declared] for this rule that no longer fail
+    shrink_stopped_s: float | None = None  # the --shrink-budget that stopped the shrinking
     duration_s: float | None = None  # wall time of the rule's checks
     adapter_s: float | None = None  # of which inside the adapter's calls
     recipes: dict | None = None  # NAME+recipes: {recipe import path: examples it ran on}
+
+    def __post_init__(self):
+        """Fields given as JSON data (a row read back, or sent by a worker) become typed."""
+        if isinstance(self.headline, dict):
+            self.headline = Headline(**self.headline)
+        self.also_declared = [Declared(**d) if isinstance(d, dict) else d
+                              for d in self.also_declared]
+        self.stale = [Declared(**d) if isinstance(d, dict) else d for d in self.stale]
+        self.conventions = dict(sorted(self.conventions.items()))
+        self.reasons = list(self.reasons)
+
+    @property
+    def convention(self) -> str | None:
+        """The conventions recorded, in words ("ignore; propagate"), or None."""
+        return "; ".join(self.conventions) or None
+
+    @property
+    def partly(self) -> bool:
+        """A row that passes or deviates on part of the rule's domain only (`reasons`)."""
+        return bool(self.reasons) and self.status != "unsupported"
+
+    def headline_text(self) -> str:
+        return self.headline.text() if self.headline else ""
+
+    def reasons_text(self) -> str:
+        return "; ".join(self.reasons)
+
+    def summary(self) -> str:
+        """The row in one line: the headline, or for an unsupported row its reasons."""
+        if self.status == "unsupported":
+            return self.reasons_text() or "unsupported"
+        return self.headline_text()
+
+    def notes(self) -> list[Note]:
+        """The row's remarks, rendered, in the order the report and `cnnspec run` show them."""
+        out = [Note(ALSO, ALSO, f"{ALSO}: {d.observed} ({d.evidence})")
+               for d in self.also_declared]
+        if self.partly:
+            out.append(Note(PARTLY, PARTLY, f"{PARTLY}: {self.reasons_text()}"))
+        if self.shrink_stopped_s is not None:
+            label = (f"{SHRINKING} at its budget of {self.shrink_stopped_s:g} s "
+                     f"(--shrink-budget)")
+            out.append(Note(SHRINKING, label, f"{label}: the counterexample is the smallest "
+                                               f"found by then"))
+        out += [Note(STALE, STALE, f"{STALE}: {d.observed} ({d.evidence}) no longer fails")
+                for d in self.stale]
+        return out
 
 
 @dataclass
@@ -97,28 +219,81 @@ class Results:
                             "rules": [asdict(rule) for rule in self.rules]})
 
     def write(self, path) -> Path:
-        """Writes the JSON atomically: a temporary file beside `path`, then a rename. The file
-        gets the permissions of any new file (0666 less the umask), not mkstemp's 0600."""
-        path = Path(path)
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            os.chmod(temporary, 0o666 & ~_umask())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return path
+        return write_json(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict) -> Results:
-        rules = [RuleResult(**{**rule, "max_error": decode_number(rule.get("max_error"))})
-                 for rule in data["rules"]]
+        """The results of a JSON document of any READABLE schema (old rows: `upgrade_row`)."""
+        old = data.get("schema") in OLD
+        rules = [RuleResult(**{**row, "max_error": decode_number(row.get("max_error"))})
+                 for row in (map(upgrade_row, data["rules"]) if old else data["rules"])]
         return cls(adapter=data["adapter"], suite=data["suite"], rules=rules,
                    schema=data["schema"])
+
+
+def write_json(path, value) -> Path:
+    """Writes `dumps(value)` atomically: a temporary file beside `path`, then a rename. The
+    file gets the permissions of any new file (0666 less the umask), not mkstemp's 0600."""
+    path = Path(path)
+    text = dumps(value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+_SHRINKING = re.compile(r"shrinking stopped at its budget of (\S+) s")
+
+
+def upgrade_row(row: dict) -> dict:
+    """A row of versions 1-3 in the fields of version 4, converted once, when read: the one
+    place that parses a row's text. Its `notes` become `reasons` ("partly unsupported: a; b"),
+    `also_declared` and `stale` ("...: OBSERVED (EVIDENCE)") and `shrink_stopped_s`; an
+    unsupported row's message ("a; b") its `reasons`; `convention` ("a; b") `conventions`,
+    uncounted (None); the counterexample's `mismatch`, `error_map` and `error_map_at` their own
+    fields. The headline is the message's first line, kept as it was said (`said`): an old
+    quantity may hold "=" itself, so quantity and value cannot be told apart reliably."""
+    row = dict(row)
+    notes = row.pop("notes", None) or []
+    convention = row.pop("convention", None)
+    message = row.get("message")
+    upgraded: dict = {"reasons": [], "also_declared": [], "stale": []}
+    for note in notes:
+        kind, _, rest = note.partition(": ")
+        if kind == PARTLY:
+            upgraded["reasons"] = rest.split("; ")
+        elif kind == ALSO:
+            upgraded["also_declared"].append(_declared(rest))
+        elif kind == STALE:
+            upgraded["stale"].append(_declared(rest.removesuffix(" no longer fails")))
+        elif _SHRINKING.match(note):
+            upgraded["shrink_stopped_s"] = float(_SHRINKING.match(note)[1])
+    if row["status"] == "unsupported" and message and message != "unsupported":
+        upgraded["reasons"] = message.split("; ")
+    if row["status"] in ("fail", "error", "deviation") and message:
+        upgraded["headline"] = {"rule": row["id"], "said": message.splitlines()[0]}
+    upgraded["conventions"] = dict.fromkeys(convention.split("; ")) if convention else {}
+    counterexample = row.get("counterexample")
+    if counterexample:
+        counterexample = dict(counterexample)
+        upgraded["mismatch"] = counterexample.pop("mismatch", None)
+        grid, at = counterexample.pop("error_map", None), counterexample.pop("error_map_at", None)
+        upgraded["error_map"] = {"grid": grid, "at": at} if grid is not None else None
+        upgraded["counterexample"] = counterexample
+    return {**row, **upgraded}
+
+
+def _declared(text: str) -> dict:
+    """"OBSERVED (EVIDENCE)" of an old note: observed and evidence."""
+    observed, _, evidence = text.rpartition(" (")
+    return {"observed": observed, "evidence": evidence.removesuffix(")")}
 
 
 def _umask() -> int:

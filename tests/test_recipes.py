@@ -128,7 +128,7 @@ def test_results_of_schema_2_are_read_without_recipes(tmp_path):
                     str(tmp_path / "new.json"))
     assert shown.returncode == 0, shown.stderr
     data = json.loads((tmp_path / "new.json").read_text())
-    assert data["schema"] == "cnnspec.results/3" and data["rules"][0]["recipes"] is None
+    assert data["schema"] == "cnnspec.results/4" and data["rules"][0]["recipes"] is None
     data["schema"] = "cnnspec.results/2"
     for row in data["rules"]:
         del row["recipes"]

@@ -11,6 +11,7 @@ import pytest
 
 from cnnspec.conformance.registry import all_checks
 from cnnspec.conformance.runner import run
+from cnnspec.reports.results import Headline
 from cnnspec.spec import RULES
 
 TESTS = Path(__file__).resolve().parent
@@ -74,7 +75,7 @@ def test_report_escapes_what_the_results_say(results, tmp_path):
 @pytest.mark.parametrize("mutate, message", [
     (lambda d: d.update(schema="cnnspec.results/0"),
      "$.schema is 'cnnspec.results/0', but this cnnspec reads 'cnnspec.results/1', "
-     "'cnnspec.results/2' and 'cnnspec.results/3'"),
+     "'cnnspec.results/2', 'cnnspec.results/3' and 'cnnspec.results/4'"),
     (lambda d: d["rules"][3].update(status="great"), "$.rules[3].status is 'great'"),
     (lambda d: d["adapter"].pop("version"), "$.adapter has no 'version'"),
     (lambda d: d.pop("rules"), "$ has no 'rules'"),
@@ -136,8 +137,8 @@ def test_a_worse_row_quotes_the_new_failure_and_its_reproducer(tmp_path):
     index = [row["id"] for row in data["rules"]].index("softmax.overflow")
     failure = dict(data["rules"][index])
     for row in data["rules"]:
-        row.update(status="pass", message=None, reproducer=None, counterexample=None,
-                   max_error=None)
+        row.update(status="pass", message=None, headline=None, mismatch=None, error_map=None,
+                   reproducer=None, counterexample=None, max_error=None)
     base.write_text(json.dumps(data))
     data["rules"][index] = failure
     now = tmp_path / "now.json"
@@ -146,7 +147,8 @@ def test_a_worse_row_quotes_the_new_failure_and_its_reproducer(tmp_path):
     assert shown.returncode == 1
     worse, headline, *rest = shown.stdout.splitlines()[1:]
     assert worse.startswith("WORSE") and worse.endswith("softmax.overflow  pass -> fail")
-    assert headline.strip() == failure["message"].splitlines()[0]
+    assert headline.strip() == Headline(**failure["headline"]).text()
+    assert failure["message"].startswith(headline.strip())  # the human text, headline first
     assert headline.strip().startswith("softmax(x, axis=-1)=") and rest[0].strip() == "reproducer:"
     assert "adapter = load('tests/mutants.py:NaiveSoftmax')" in shown.stdout
 

@@ -53,11 +53,11 @@ def test_control_passes_every_rule_with_schema_valid_results(control):
 
 def test_ci_profile_gives_the_same_verdicts_every_run(control):
     _, first = control
-    verdicts = [(row["id"], row["status"], row["examples"], row["convention"])
+    verdicts = [(row["id"], row["status"], row["examples"], row["conventions"])
                 for row in first["rules"]]
     for _ in range(2):
         again = run("numpy", profile="ci").to_dict()
-        assert [(r["id"], r["status"], r["examples"], r["convention"])
+        assert [(r["id"], r["status"], r["examples"], r["conventions"])
                 for r in again["rules"]] == verdicts
 
 
@@ -157,7 +157,8 @@ def test_a_declared_deviation_turns_the_failure_into_deviation(tmp_path):
 def test_a_deviation_that_no_longer_fails_is_reported_stale():
     row = run(adapter("ControlWithStaleDeviation"), prefixes=["softmax.overflow"]).rules[0]
     assert row.status == "pass"
-    assert row.notes and row.notes[0].startswith("stale deviation: exp(x) overflows")
+    assert [d.observed for d in row.stale] == ["exp(x) overflows: NaN for logits past log(max)"]
+    assert row.notes()[0].text.startswith("stale deviation: exp(x) overflows")
 
 
 def test_an_option_the_framework_lacks_is_unsupported_with_the_reason():
@@ -165,6 +166,7 @@ def test_an_option_the_framework_lacks_is_unsupported_with_the_reason():
     assert rows["pool.output_size.floor"].status == "pass"
     assert rows["pool.output_size.ceil"].status == "unsupported"
     assert "pooling has no ceil mode" in rows["pool.output_size.ceil"].message
+    assert any("pooling has no ceil mode" in r for r in rows["pool.output_size.ceil"].reasons)
 
 
 def test_a_crashing_adapter_gives_error_rows_for_its_rules_only(tmp_path):
@@ -233,7 +235,8 @@ def test_worker_processes_give_the_verdicts_of_an_in_process_run(tmp_path):
         assert shown.returncode == 0
         files = sorted(tmp_path.glob(f"jobs{jobs}-*.json"))
         assert len(files) == 2
-        verdicts.append([[(r["id"], r["status"], r["examples"], r["convention"], r["notes"])
+        verdicts.append([[(r["id"], r["status"], r["examples"], r["conventions"], r["reasons"],
+                           r["also_declared"], r["stale"])
                           for r in rows_of(file).values()] for file in files])
     assert verdicts[0] == verdicts[1] == verdicts[2]
 
@@ -310,7 +313,9 @@ def test_a_hanging_call_is_an_error_after_the_timeout(tmp_path, jobs):
 def test_a_failure_reads_in_the_grammar_and_its_reproducer_replays_it():
     row = run(adapter("NaiveSoftmax", "mutants.py"), prefixes=["softmax.overflow"]).rules[0]
     assert row.status == "fail"
-    headline = row.message.splitlines()[0]
+    headline = row.headline.text()
+    assert row.message.startswith(headline)
+    assert (row.headline.quantity, row.headline.call) == ("softmax(x, axis=-1)", "softmax(axis=-1)")
     assert headline.startswith("softmax(x, axis=-1)=[")
     assert "but should be finite where the reference is" in headline
     assert headline.endswith("[softmax.overflow: softmax(axis=-1)]")
@@ -329,12 +334,15 @@ def test_a_value_failure_shows_the_mismatch_block_and_the_tolerance():
     assert "Mismatched elements: " in row.message and "Max absolute difference" in row.message
     assert row.max_error > 0
     assert row.counterexample["calls"][-1]["op"] == "avg_pool"
+    assert row.mismatch["count"] >= 1 and row.mismatch["elements"]
+    assert row.error_map["grid"] and len(row.error_map["at"]) >= 2
+    assert not {"mismatch", "error_map", "error_map_at"} & set(row.counterexample)
 
 
 def test_an_error_row_records_no_convention():
     row = run(adapter("RaisesAfterAConvention"), prefixes=["pool.max_nan"]).rules[0]
     assert row.status == "error" and "planted crash after 5 calls" in row.message
-    assert row.convention is None, row.convention
+    assert row.conventions == {} and row.convention is None, row.conventions
 
 
 def test_a_vjp_that_cannot_take_the_specs_cotangent_says_so():
@@ -374,7 +382,7 @@ def test_a_nan_error_is_written_as_strict_json_that_validates(tmp_path, name, st
     # the counterexample keeps each non-finite number as itself: relu6(+inf) gave NaN where 6
     # was due, so the input is "inf", the got "nan" (not "-inf", not "inf"), the ref 6.0
     counterexample = row["counterexample"]
-    element = counterexample["mismatch"]["elements"][0]
+    element = row["mismatch"]["elements"][0]
     assert (element["got"], element["expected"]) == ("nan", 6.0)
     x = np.asarray(counterexample["calls"][0]["arrays"][0]["values"], dtype=object).ravel()
     assert "inf" in x.tolist() and "-inf" not in x.tolist()
@@ -382,7 +390,7 @@ def test_a_nan_error_is_written_as_strict_json_that_validates(tmp_path, name, st
     from cnnspec.reports.results import decode_number, load
     loaded = load(path).rules[0]
     assert loaded.max_error == float("inf")
-    assert math.isnan(decode_number(loaded.counterexample["mismatch"]["elements"][0]["got"]))
+    assert math.isnan(decode_number(loaded.mismatch["elements"][0]["got"]))
 
 
 ENTRY = "[[deviation]]\nrule = 'softmax.overflow'\nobserved = 'o'\nkind = 'bug'\nevidence = 'https://e'\n"
@@ -491,7 +499,7 @@ def test_a_failure_names_the_call_that_returned_the_value_not_the_last_call():
     op.log_softmax(x, axis=0)
     with pytest.raises(RuleFailure) as raised:
         op.expect_close(first[0], np.zeros(3), policy("exact", x.dtype))
-    assert raised.value.headline.endswith("[softmax.simplex: softmax(axis=1)]")
+    assert raised.value.headline.text().endswith("[softmax.simplex: softmax(axis=1)]")
 
 
 @pytest.mark.parametrize("name, rule, status", [
@@ -588,9 +596,9 @@ def test_the_shrink_budget_stops_shrinking_and_the_row_says_so():
     [stopped] = run(mutant, prefixes=["softmax.simplex"], shrink_budget=1e-9).rules
     [shrunk] = run(mutant, prefixes=["softmax.simplex"], shrink_budget=None).rules
     assert stopped.status == shrunk.status == "fail"
-    assert any("shrinking stopped at its budget of 1e-09 s (--shrink-budget)" in note
-               for note in stopped.notes), stopped.notes
-    assert not any("shrinking stopped" in note for note in shrunk.notes)
+    assert stopped.shrink_stopped_s == 1e-9 and shrunk.shrink_stopped_s is None
+    assert any("shrinking stopped at its budget of 1e-09 s (--shrink-budget)" in note.text
+               for note in stopped.notes()), stopped.notes()
     # the same examples before the first failure, whatever the shrinking did after it
     assert (stopped.examples, stopped.digest) == (shrunk.examples, shrunk.digest)
     # unbounded, shrinking reaches a counterexample no larger than the one it stopped at
