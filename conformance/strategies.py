@@ -12,6 +12,7 @@ from typing import NamedTuple
 import ml_dtypes
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from cnnspec.adapters.capabilities import DTYPES, PAD_MODES
 from cnnspec.spec import (conv_output_size, conv_transpose_output_size, pool_output_size,
@@ -88,63 +89,85 @@ def flag(draw, option: str, op: str, fixed: bool | None = None) -> bool:
     return draw(st.booleans()) if region.allows(option, op) else False
 
 
-def seeds():
-    return st.integers(0, 2**32 - 1)
+# The values of the exact styles, by style (small integers are exact in every dtype), the
+# simplest first: Hypothesis shrinks an element toward the first.
+STYLE_VALUES = {"integers": np.arange(-4.0, 5.0), "ties": np.array([0.0, -1.0, 2.0]),
+                "infinities": np.array([0.0, -1.0, 2.0, -np.inf, np.inf])}
+
+# "normal" elements lie in [-NORMAL_TOP, NORMAL_TOP] on a grid of 2**-FRACTION_BITS (13 to 22
+# significant bits: more than float16's and bfloat16's, so that their casts round), with no
+# magnitude below 2**-FRACTION_BITS but 0; "wide" ones scale those by 2**e, e in [-WIDE, WIDE].
+NORMAL_TOP, FRACTION_BITS, WIDE = 4, 20, 6
 
 
-# The values of the exact styles, by style (small integers are exact in every dtype).
-STYLE_VALUES = {"integers": np.arange(-4.0, 5.0), "ties": np.array([-1.0, 0.0, 2.0]),
-                "infinities": np.array([-np.inf, -1.0, 0.0, 2.0, np.inf])}
+def grid_floats(top: int = NORMAL_TOP):
+    """Floats in [-top, top] on a grid of 2**-FRACTION_BITS, from one drawn integer: Hypothesis
+    shrinks it toward 0 (then toward the smallest magnitudes)."""
+    unit = 2.0**-FRACTION_BITS
+    return st.integers(-top * 2**FRACTION_BITS, top * 2**FRACTION_BITS).map(lambda m: m * unit)
 
 
-def values(draw, shape, dtype: str, style: str) -> np.ndarray:
-    """An array of `shape` in `dtype`, drawn so that Hypothesis can simplify it.
-
-    Styles: "integers" (small, exact in every dtype: short reproducers, many ties), "normal",
-    "ties" (few distinct values), "wide" (magnitudes over many binades), "infinities" (+-inf
-    among a few integers: for max pooling). The elements come from a seeded generator; Hypothesis
-    draws how much of it to keep, each draw shrinking toward the simplest array: how large the
-    integers are (1 to 4: shrinks to -1, 0, 1), whether the float styles are rounded to
-    integers (shrinks to rounded), and how many elements keep their value (`kept`).
-    """
-    size = math.prod(shape)
-    rng = np.random.default_rng(draw(seeds()))
+def _elements(draw, style: str):
+    """The strategy of one element of `style`, and whether the array is rounded afterwards."""
     if style in STYLE_VALUES:
         pool = STYLE_VALUES[style]
         if style == "integers":
             top = draw(st.integers(1, 4))
-            pool = pool[np.abs(pool) <= top]
-        array = rng.choice(pool, size=size)
-    else:
-        array = rng.normal(size=size)
-        if style == "wide":
-            array *= 2.0 ** rng.integers(-6, 7, size=size)
-        if draw(st.sampled_from((True, False, False, False))):  # first: shrinks to rounded
-            array = np.round(array)
-    # the rest is max pooling's identity for "infinities" (windows of -inf alone), else 0
+            return st.integers(-top, top).map(float), False
+        return st.sampled_from(tuple(float(v) for v in pool)), False
+    rounded = draw(st.sampled_from((True, False, False, False)))  # first: shrinks to rounded
+    if style == "wide":
+        return st.builds(lambda m, e: m * 2.0**e, grid_floats(), st.integers(-WIDE, WIDE)), rounded
+    return grid_floats(), rounded
+
+
+def values(draw, shape, dtype: str, style: str) -> np.ndarray:
+    """An array of `shape` in `dtype`, every element drawn by Hypothesis so that a failing
+    example shrinks element by element (hypothesis.extra.numpy.arrays).
+
+    Styles: "integers" (small, exact in every dtype: short reproducers, many ties), "normal"
+    (in [-4, 4]), "ties" (few distinct values), "wide" (magnitudes over many binades: "normal"
+    times 2**-6 to 2**6), "infinities" (+-inf among a few integers: for max pooling). A few
+    elements are drawn one by one, the others hold the background: max pooling's identity
+    -inf for "infinities" (windows of -inf alone), else 0; the shrinker lowers how many are
+    drawn and moves each toward 0. How large the integers are (1 to 4) and whether the float
+    styles are rounded to integers (shrinks to rounded) are drawn too.
+    """
+    size = math.prod(shape)
+    elements, rounded = _elements(draw, style)
     background = -np.inf if style == "infinities" else 0.0
-    return kept(draw, rng, array, background).reshape(shape).astype(as_dtype(dtype))
+    array = draw(arrays(np.float64, size, elements=elements, fill=st.just(background)))
+    if rounded:
+        array = np.round(array)
+    return array.reshape(shape).astype(as_dtype(dtype))
 
 
-def kept(draw, rng: np.random.Generator, array: np.ndarray, background: float = 0.0):
-    """`array` (flat) with all its elements, or any number of them drawn by Hypothesis, the
-    others set to `background`: a failing example shrinks to as few as the failure needs."""
-    size = array.size
-    # one draw, above `size` (3 in 4 draws) meaning all: the shrinker lowers it to the least
-    # number that still fails
-    count = min(size, draw(st.integers(0, 4 * size)))
-    array = array.copy()
-    array[rng.permutation(size)[count:]] = background
-    return array
+def orderings(n: int):
+    """A permutation of range(n), drawn with few choices: i -> (a*i + b) mod n for a drawn unit
+    a of n (coprime to n) and a drawn offset b, then drawn swaps (any permutation is some
+    number of swaps away). Shrinks to the identity: a = 1, b = 0, no swaps."""
+    units = [a for a in range(1, n + 1) if math.gcd(a, n) == 1] if n > 1 else [1]
+
+    @st.composite
+    def draw_one(draw):
+        a, b = draw(st.sampled_from(units)), draw(st.integers(0, max(n - 1, 0)))
+        order = (a * np.arange(n) + b) % max(n, 1)
+        index = st.integers(0, max(n - 1, 0))
+        for i, j in draw(st.lists(st.tuples(index, index), max_size=n)):
+            order[[i, j]] = order[[j, i]]
+        return order
+
+    return draw_one()
 
 
-def distinct(x: np.ndarray, seed: int) -> np.ndarray:
-    """`x`'s shape with distinct values (a shuffled range): no ties. In `x`'s dtype when it
-    holds that many integers exactly (float16: 2048, bfloat16: 256), else in float32."""
+def distinct(draw, x: np.ndarray) -> np.ndarray:
+    """`x`'s shape with distinct values (a drawn ordering of a range centred on 0, `orderings`):
+    no ties. In `x`'s dtype when it holds that many integers exactly (float16: 2048, bfloat16:
+    256), else in float32."""
     n = x.size
     exact = {"float16": 2048, "bfloat16": 256}.get(x.dtype.name, 2**24)
     dtype = x.dtype if n <= exact else np.dtype(np.float32)
-    return (np.random.default_rng(seed).permutation(n).reshape(x.shape) - n // 2).astype(dtype)
+    return (draw(orderings(n)).reshape(x.shape) - n // 2).astype(dtype)
 
 
 VALUE_STYLES = ("integers", "normal", "ties", "wide")
@@ -315,7 +338,7 @@ def without_ties(draw, cases):
     """Cases (PoolCase) whose input has distinct values (`distinct`): for the rules where a
     tie would make the expected element ambiguous."""
     case = draw(cases)
-    return case._replace(x=distinct(case.x, draw(seeds())))
+    return case._replace(x=distinct(draw, case.x))
 
 
 def pool_case(x, op="max_pool", **params) -> PoolCase:
@@ -414,10 +437,9 @@ def logits(draw, *, dtype=None, min_len=1, max_len=8, rows=3, style=None):
     """Softmax inputs `(rows, n)` with the axis last; styles add huge, very negative, -inf."""
     dtype = dtype_or(draw, dtype)
     n = draw(st.integers(min_len, max_len))
-    rng = np.random.default_rng(draw(seeds()))
     style = draw(st.sampled_from(["normal", "huge", "negative", "spread"])) if style is None \
         else style
-    base = rng.normal(size=(rows, n))
+    base = draw(arrays(np.float64, (rows, n), elements=grid_floats(), fill=st.just(0.0)))
     top = float(ml_dtypes.finfo(as_dtype(dtype)).max)
     if style == "huge":  # near the dtype's maximum: a naive exp overflows
         array = top * (0.5 + 0.25 * np.tanh(base))
@@ -436,13 +458,13 @@ def activation_inputs(draw, *, dtype=None, size=12, extra=(), nan=False):
     and the `extra` values a check adds; with `nan`, a NaN at a drawn position besides."""
     dtype = dtype_or(draw, dtype)
     info = ml_dtypes.finfo(as_dtype(dtype))
-    rng = np.random.default_rng(draw(seeds()))
-    specials = np.array([0.0, -0.0, 6.0, 1.0, -1.0, float(info.max), -float(info.max),
-                         float(info.tiny), float(info.smallest_subnormal), 1e3, -1e3, 30.0,
-                         -30.0, np.inf, -np.inf, *extra])
-    picked = rng.choice(specials, size=size // 2)
-    drawn = rng.normal(size=size - size // 2) * 2.0 ** rng.integers(-8, 8, size=size - size // 2)
-    array = kept(draw, rng, np.concatenate([picked, drawn]))
+    specials = (0.0, -0.0, 6.0, 1.0, -1.0, float(info.max), -float(info.max), float(info.tiny),
+                float(info.smallest_subnormal), 1e3, -1e3, 30.0, -30.0, np.inf, -np.inf, *extra)
+    picked = draw(arrays(np.float64, size // 2, elements=st.sampled_from(specials),
+                         fill=st.just(0.0)))
+    wide = st.builds(lambda m, e: m * 2.0**e, grid_floats(), st.integers(-8, 7))
+    drawn = draw(arrays(np.float64, size - size // 2, elements=wide, fill=st.just(0.0)))
+    array = np.concatenate([picked, drawn])
     if nan:
         array[draw(st.integers(0, size - 1))] = np.nan
     return array.astype(as_dtype(dtype)).reshape(1, 1, -1)
