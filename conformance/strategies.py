@@ -12,7 +12,6 @@ from typing import NamedTuple
 import ml_dtypes
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from cnnspec.adapters.capabilities import DTYPES, PAD_MODES
 from cnnspec.spec import (conv_output_size, conv_transpose_output_size, pool_output_size,
@@ -89,75 +88,80 @@ def flag(draw, option: str, op: str, fixed: bool | None = None) -> bool:
     return draw(st.booleans()) if region.allows(option, op) else False
 
 
+# Every element below comes from one Hypothesis byte string per array (`codes`): one choice
+# however large the array (as fast as the seeded generator it replaces; drawing element by
+# element with hypothesis.extra.numpy.arrays made the numpy adapter's suite 1.8x slower),
+# and the shrinker still moves each element on its own, each byte toward 0, which decodes to
+# the element's simplest value (0 first).
+
 # The values of the exact styles, by style (small integers are exact in every dtype), the
-# simplest first: Hypothesis shrinks an element toward the first.
-STYLE_VALUES = {"integers": np.arange(-4.0, 5.0), "ties": np.array([0.0, -1.0, 2.0]),
+# simplest first.
+STYLE_VALUES = {"integers": np.array([0.0, -1.0, 1.0, -2.0, 2.0, -3.0, 3.0, -4.0, 4.0]),
+                "ties": np.array([0.0, -1.0, 2.0]),
                 "infinities": np.array([0.0, -1.0, 2.0, -np.inf, np.inf])}
-
-# "normal" elements lie in [-NORMAL_TOP, NORMAL_TOP] on a grid of 2**-FRACTION_BITS (13 to 22
-# significant bits: more than float16's and bfloat16's, so that their casts round), with no
-# magnitude below 2**-FRACTION_BITS but 0; "wide" ones scale those by 2**e, e in [-WIDE, WIDE].
-NORMAL_TOP, FRACTION_BITS, WIDE = 4, 20, 6
+NORMAL_TOP = 4  # "normal" elements lie in [-4, 4]
+WIDE = 6  # "wide" ones are "normal" ones times 2**e, e in [-WIDE, WIDE]
 
 
-def grid_floats(top: int = NORMAL_TOP):
-    """Floats in [-top, top] on a grid of 2**-FRACTION_BITS, from one drawn integer: Hypothesis
-    shrinks it toward 0 (then toward the smallest magnitudes)."""
-    unit = 2.0**-FRACTION_BITS
-    return st.integers(-top * 2**FRACTION_BITS, top * 2**FRACTION_BITS).map(lambda m: m * unit)
+def codes(draw, n: int, width: int = 1) -> np.ndarray:
+    """`n` integers in [0, 256**width), each from `width` bytes of one drawn byte string
+    (high byte first): Hypothesis shrinks the string byte by byte toward zeros."""
+    raw = draw(st.binary(min_size=n * width, max_size=n * width))
+    parts = np.frombuffer(raw, np.uint8).reshape(n, width).astype(np.int64)
+    return parts @ (256 ** np.arange(width - 1, -1, -1, dtype=np.int64))
 
 
-def _elements(draw, style: str):
-    """The strategy of one element of `style`, and whether the array is rounded afterwards."""
-    if style in STYLE_VALUES:
-        pool = STYLE_VALUES[style]
-        if style == "integers":
-            top = draw(st.integers(1, 4))
-            return st.integers(-top, top).map(float), False
-        return st.sampled_from(tuple(float(v) for v in pool)), False
-    rounded = draw(st.sampled_from((True, False, False, False)))  # first: shrinks to rounded
-    if style == "wide":
-        return st.builds(lambda m, e: m * 2.0**e, grid_floats(), st.integers(-WIDE, WIDE)), rounded
-    return grid_floats(), rounded
+def signed(code: np.ndarray) -> np.ndarray:
+    """0, 1, 2, 3, 4, ... as 0, -1, 1, -2, 2, ...: the smaller the code, the smaller |value|."""
+    return np.where(code % 2 == 1, -(code + 1) // 2, code // 2)
+
+
+def picks(draw, n: int, pool) -> np.ndarray:
+    """`n` elements of `pool` (a sequence, its simplest value first), each drawn."""
+    pool = np.asarray(pool, dtype=np.float64)
+    return pool[codes(draw, n) % len(pool)]
+
+
+def normals(draw, n: int, top: float = NORMAL_TOP) -> np.ndarray:
+    """`n` floats in [-top, top], each drawn on a grid of top * 2**-23 (3 bytes; 2 bytes and
+    a grid of top * 2**-15 beyond 1024 elements, 1 byte and top * 2**-7 beyond 4096, so that
+    an example stays within Hypothesis' 8 KiB of choices): more bits than float16 and bfloat16
+    hold, so that their casts round."""
+    width = 3 if n <= 1024 else 2 if n <= 4096 else 1
+    half = 2 ** (8 * width - 1)
+    return np.clip(signed(codes(draw, n, width)), -half + 1, half - 1) * (top / (half - 1))
 
 
 def values(draw, shape, dtype: str, style: str) -> np.ndarray:
-    """An array of `shape` in `dtype`, every element drawn by Hypothesis so that a failing
-    example shrinks element by element (hypothesis.extra.numpy.arrays).
+    """An array of `shape` in `dtype`, every element drawn by Hypothesis (`codes`), so that a
+    failing example shrinks element by element, each toward 0.
 
     Styles: "integers" (small, exact in every dtype: short reproducers, many ties), "normal"
     (in [-4, 4]), "ties" (few distinct values), "wide" (magnitudes over many binades: "normal"
-    times 2**-6 to 2**6), "infinities" (+-inf among a few integers: for max pooling). A few
-    elements are drawn one by one, the others hold the background: max pooling's identity
-    -inf for "infinities" (windows of -inf alone), else 0; the shrinker lowers how many are
-    drawn and moves each toward 0. How large the integers are (1 to 4) and whether the float
-    styles are rounded to integers (shrinks to rounded) are drawn too.
+    times 2**-6 to 2**6), "infinities" (+-inf among a few integers: for max pooling). How
+    large the integers are (1 to 4: shrinks to -1, 0, 1) and whether the float styles are
+    rounded to integers (shrinks to rounded) are drawn too.
     """
     size = math.prod(shape)
-    elements, rounded = _elements(draw, style)
-    background = -np.inf if style == "infinities" else 0.0
-    array = draw(arrays(np.float64, size, elements=elements, fill=st.just(background)))
-    if rounded:
-        array = np.round(array)
+    if style in STYLE_VALUES:
+        pool = STYLE_VALUES[style]
+        if style == "integers":
+            pool = pool[: 2 * draw(st.integers(1, 4)) + 1]
+        array = picks(draw, size, pool)
+    else:
+        rounded = draw(st.sampled_from((True, False, False, False)))  # first: shrinks to rounded
+        array = normals(draw, size)
+        if style == "wide":
+            array = array * 2.0 ** signed(codes(draw, size) % (2 * WIDE + 1))
+        if rounded:
+            array = np.round(array)
     return array.reshape(shape).astype(as_dtype(dtype))
 
 
-def orderings(n: int):
-    """A permutation of range(n), drawn with few choices: i -> (a*i + b) mod n for a drawn unit
-    a of n (coprime to n) and a drawn offset b, then drawn swaps (any permutation is some
-    number of swaps away). Shrinks to the identity: a = 1, b = 0, no swaps."""
-    units = [a for a in range(1, n + 1) if math.gcd(a, n) == 1] if n > 1 else [1]
-
-    @st.composite
-    def draw_one(draw):
-        a, b = draw(st.sampled_from(units)), draw(st.integers(0, max(n - 1, 0)))
-        order = (a * np.arange(n) + b) % max(n, 1)
-        index = st.integers(0, max(n - 1, 0))
-        for i, j in draw(st.lists(st.tuples(index, index), max_size=n)):
-            order[[i, j]] = order[[j, i]]
-        return order
-
-    return draw_one()
+def orderings(draw, n: int) -> np.ndarray:
+    """A permutation of range(n): the order that sorts n drawn keys (2 bytes each; ties kept
+    in index order), any permutation reachable. Shrinks to the identity (all keys 0)."""
+    return np.argsort(codes(draw, n, 2), kind="stable")
 
 
 def distinct(draw, x: np.ndarray) -> np.ndarray:
@@ -167,7 +171,7 @@ def distinct(draw, x: np.ndarray) -> np.ndarray:
     n = x.size
     exact = {"float16": 2048, "bfloat16": 256}.get(x.dtype.name, 2**24)
     dtype = x.dtype if n <= exact else np.dtype(np.float32)
-    return (draw(orderings(n)).reshape(x.shape) - n // 2).astype(dtype)
+    return (orderings(draw, n).reshape(x.shape) - n // 2).astype(dtype)
 
 
 VALUE_STYLES = ("integers", "normal", "ties", "wide")
@@ -439,7 +443,7 @@ def logits(draw, *, dtype=None, min_len=1, max_len=8, rows=3, style=None):
     n = draw(st.integers(min_len, max_len))
     style = draw(st.sampled_from(["normal", "huge", "negative", "spread"])) if style is None \
         else style
-    base = draw(arrays(np.float64, (rows, n), elements=grid_floats(), fill=st.just(0.0)))
+    base = normals(draw, rows * n).reshape(rows, n)
     top = float(ml_dtypes.finfo(as_dtype(dtype)).max)
     if style == "huge":  # near the dtype's maximum: a naive exp overflows
         array = top * (0.5 + 0.25 * np.tanh(base))
@@ -460,10 +464,8 @@ def activation_inputs(draw, *, dtype=None, size=12, extra=(), nan=False):
     info = ml_dtypes.finfo(as_dtype(dtype))
     specials = (0.0, -0.0, 6.0, 1.0, -1.0, float(info.max), -float(info.max), float(info.tiny),
                 float(info.smallest_subnormal), 1e3, -1e3, 30.0, -30.0, np.inf, -np.inf, *extra)
-    picked = draw(arrays(np.float64, size // 2, elements=st.sampled_from(specials),
-                         fill=st.just(0.0)))
-    wide = st.builds(lambda m, e: m * 2.0**e, grid_floats(), st.integers(-8, 7))
-    drawn = draw(arrays(np.float64, size - size // 2, elements=wide, fill=st.just(0.0)))
+    picked = picks(draw, size // 2, specials)
+    drawn = normals(draw, size - size // 2) * 2.0 ** signed(codes(draw, size - size // 2) % 16)
     array = np.concatenate([picked, drawn])
     if nan:
         array[draw(st.integers(0, size - 1))] = np.nan

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 from hypothesis import assume
-from hypothesis.extra.numpy import arrays
 from hypothesis import strategies as st
 
 from cnnspec.spec import reference as ref
@@ -15,7 +14,7 @@ from cnnspec.spec import resolve_conv_transpose_pads, same_pads
 from .. import expected, region
 from ..registry import check
 from ..strategies import (adaptive_calls, as_dtype, conv_cases, conv_transpose_cases,
-                          count_include_pads, dilation, distinct, dtypes, feature_maps, orderings,
+                          codes, count_include_pads, dilation, distinct, dtypes, feature_maps, orderings,
                           pad_mode, pad_pair, pool_cases, shuffle_calls, spatial_ranks,
                           upsample_calls, values, with_cotangent)
 from ..tolerance import policy
@@ -487,7 +486,7 @@ def non_overlapping_pools(draw):
     counts = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     x = values(draw, (1, 2) + tuple(k * c for k, c in zip(kernel, counts)), dtype, "normal")
     windows, taps = x.size // math.prod(kernel), math.prod(kernel)
-    keys = draw(orderings(x.size)).reshape(windows, taps)  # each window's own order
+    keys = orderings(draw, x.size).reshape(windows, taps)  # each window's own order
     return x, dict(kernel_shape=kernel, strides=kernel, pads=((0, 0),) * ndim,
                    dilations=(1,) * ndim, ceil_mode=False), np.argsort(keys, axis=-1)
 
@@ -534,10 +533,9 @@ def large_float16_planes(draw):
                     for _ in range(ndim))
     assume(math.prod(spatial) >= 8)
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial
-    negative = draw(arrays(np.bool_, shape[:2] + (1,) * ndim))
-    share = st.floats(0.25, 0.9)
+    negative = codes(draw, math.prod(shape[:2])).reshape(shape[:2] + (1,) * ndim) % 2 == 1
     top = float(np.finfo(np.float16).max)
-    magnitude = draw(arrays(np.float64, shape, elements=share, fill=share))
+    magnitude = 0.25 + 0.65 * codes(draw, math.prod(shape), 2).reshape(shape) / (2**16 - 1)
     return (np.where(negative, -1.0, 1.0) * magnitude * top).astype(as_dtype(dtype))
 
 
