@@ -88,11 +88,13 @@ def flag(draw, option: str, op: str, fixed: bool | None = None) -> bool:
     return draw(st.booleans()) if region.allows(option, op) else False
 
 
-# Every element below comes from one Hypothesis byte string per array (`codes`): one choice
-# however large the array (as fast as the seeded generator it replaces; drawing element by
-# element with hypothesis.extra.numpy.arrays made the numpy adapter's suite 1.8x slower),
-# and the shrinker still moves each element on its own, each byte toward 0, which decodes to
-# the element's simplest value (0 first).
+# Every element below comes from Hypothesis byte strings (`codes`): a few choices however
+# large the array (as fast as the seeded generator they replace; drawing element by element
+# with hypothesis.extra.numpy.arrays made the numpy adapter's suite 1.8x slower), and the
+# shrinker still moves each element on its own, each byte toward 0, which decodes to the
+# element's simplest value (0 first).
+
+CHUNK = 64  # bytes per choice: a smaller array reads a prefix of the same choices
 
 # The values of the exact styles, by style (small integers are exact in every dtype), the
 # simplest first.
@@ -104,9 +106,14 @@ WIDE = 6  # "wide" ones are "normal" ones times 2**e, e in [-WIDE, WIDE]
 
 
 def codes(draw, n: int, width: int = 1) -> np.ndarray:
-    """`n` integers in [0, 256**width), each from `width` bytes of one drawn byte string
-    (high byte first): Hypothesis shrinks the string byte by byte toward zeros."""
-    raw = draw(st.binary(min_size=n * width, max_size=n * width))
+    """`n` integers in [0, 256**width), each from `width` bytes (high byte first) of drawn
+    byte strings of CHUNK bytes, the last one shorter: Hypothesis shrinks them byte by byte
+    toward zeros, and an array whose shape shrinks keeps the elements of its whole chunks
+    (those choices keep their constraints)."""
+    size = n * width
+    raw = b"".join(draw(st.binary(min_size=min(CHUNK, size - start),
+                                  max_size=min(CHUNK, size - start)))
+                   for start in range(0, size, CHUNK))
     parts = np.frombuffer(raw, np.uint8).reshape(n, width).astype(np.int64)
     return parts @ (256 ** np.arange(width - 1, -1, -1, dtype=np.int64))
 
@@ -124,10 +131,10 @@ def picks(draw, n: int, pool) -> np.ndarray:
 
 def normals(draw, n: int, top: float = NORMAL_TOP) -> np.ndarray:
     """`n` floats in [-top, top], each drawn on a grid of top * 2**-23 (3 bytes; 2 bytes and
-    a grid of top * 2**-15 beyond 1024 elements, 1 byte and top * 2**-7 beyond 4096, so that
+    a grid of top * 2**-15 beyond 512 elements, 1 byte and top * 2**-7 beyond 2048, so that
     an example stays within Hypothesis' 8 KiB of choices): more bits than float16 and bfloat16
     hold, so that their casts round."""
-    width = 3 if n <= 1024 else 2 if n <= 4096 else 1
+    width = 3 if n <= 512 else 2 if n <= 2048 else 1
     half = 2 ** (8 * width - 1)
     return np.clip(signed(codes(draw, n, width)), -half + 1, half - 1) * (top / (half - 1))
 
@@ -155,13 +162,29 @@ def values(draw, shape, dtype: str, style: str) -> np.ndarray:
             array = array * 2.0 ** signed(codes(draw, size) % (2 * WIDE + 1))
         if rounded:
             array = np.round(array)
-    return array.reshape(shape).astype(as_dtype(dtype))
+    # the rest is max pooling's identity for "infinities" (windows of -inf alone), else 0
+    background = -np.inf if style == "infinities" else 0.0
+    return kept(draw, array, background).reshape(shape).astype(as_dtype(dtype))
 
 
-def orderings(draw, n: int) -> np.ndarray:
-    """A permutation of range(n): the order that sorts n drawn keys (2 bytes each; ties kept
-    in index order), any permutation reachable. Shrinks to the identity (all keys 0)."""
-    return np.argsort(codes(draw, n, 2), kind="stable")
+def kept(draw, array: np.ndarray, background: float = 0.0) -> np.ndarray:
+    """`array` (flat) with all its elements, or the first `count` of a drawn ordering, the
+    others set to `background`: ties with the background, as many as a failure needs."""
+    size = array.size
+    # one draw, above `size` (3 in 4 draws) meaning all: the shrinker lowers it
+    count = min(size, draw(st.integers(0, 4 * size)))
+    if count == size:
+        return array
+    array = array.copy()
+    array[orderings(draw, size, width=1)[count:]] = background
+    return array
+
+
+def orderings(draw, n: int, width: int = 2) -> np.ndarray:
+    """A permutation of range(n): the order that sorts n drawn keys (`width` bytes each; ties
+    kept in index order), any permutation of up to 256**width elements reachable. Shrinks to
+    the identity (all keys 0)."""
+    return np.argsort(codes(draw, n, width), kind="stable")
 
 
 def distinct(draw, x: np.ndarray) -> np.ndarray:
@@ -466,7 +489,7 @@ def activation_inputs(draw, *, dtype=None, size=12, extra=(), nan=False):
                 float(info.smallest_subnormal), 1e3, -1e3, 30.0, -30.0, np.inf, -np.inf, *extra)
     picked = picks(draw, size // 2, specials)
     drawn = normals(draw, size - size // 2) * 2.0 ** signed(codes(draw, size - size // 2) % 16)
-    array = np.concatenate([picked, drawn])
+    array = kept(draw, np.concatenate([picked, drawn]))
     if nan:
         array[draw(st.integers(0, size - 1))] = np.nan
     return array.astype(as_dtype(dtype)).reshape(1, 1, -1)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import cnnspec.conformance
@@ -49,6 +49,24 @@ def test_a_planted_generator_is_found(tmp_path, planted):
     assert len(found) == 1 and found[0].startswith("checks/stability.py:")
 
 
+def minimal(strategy, condition, max_examples=500):
+    """The example Hypothesis shrinks to among those where `condition` holds, as the
+    conformance runner finds counterexamples (a failing @given test)."""
+    found = []
+
+    @settings(database=None, max_examples=max_examples, deadline=None,
+              phases=[Phase.generate, Phase.shrink])
+    @given(strategy)
+    def fails_where_the_condition_holds(value):
+        if condition(value):
+            found.append(value)
+            raise AssertionError
+
+    with pytest.raises(AssertionError):
+        fails_where_the_condition_holds()
+    return found[-1]  # the shrunk example, run last
+
+
 def drawn(shape, dtype, style):
     return st.composite(lambda draw: S.values(draw, shape, dtype, style))()
 
@@ -77,22 +95,19 @@ def test_each_style_keeps_its_domain(data):
     ("wide", lambda a: np.abs(a).max() > 64 and 0 < np.abs(a[a != 0]).min() < 0.1),
 ])
 def test_each_style_reaches_its_values(style, wanted):
-    find(drawn((30,), "float64", style), wanted, settings=settings(database=None,
-                                                                     max_examples=2000))
+    minimal(drawn((30,), "float64", style), wanted, max_examples=2000)
 
 
 @pytest.mark.parametrize("style", ["integers", "normal", "wide", "ties"])
 def test_a_failing_array_shrinks_to_one_non_zero_element(style):
     """Any array with an element of magnitude 1 or more shrinks to one such element among
     zeros: each element shrinks on its own (a seeded array shrinks only as a whole)."""
-    found = find(drawn((3, 8), "float32", style), lambda a: (np.abs(a) >= 1).any(),
-                 settings=settings(database=None, max_examples=500))
+    found = minimal(drawn((3, 8), "float32", style), lambda a: (np.abs(a) >= 1).any())
     assert np.count_nonzero(found) == 1 and np.abs(found).max() in (1.0, 2.0)
 
 
 def test_max_pool_inputs_shrink_to_minus_infinity_alone_where_needed():
-    found = find(drawn((12,), "float64", "infinities"), lambda a: np.isneginf(a).sum() >= 2,
-                 settings=settings(database=None, max_examples=500))
+    found = minimal(drawn((12,), "float64", "infinities"), lambda a: np.isneginf(a).sum() >= 2)
     assert np.isneginf(found).sum() == 2 and np.count_nonzero(found[np.isfinite(found)]) == 0
 
 
@@ -111,16 +126,22 @@ def test_distinct_values_have_no_ties_in_a_dtype_that_holds_them(data):
 def test_every_ordering_is_reachable_and_the_simplest_is_the_identity():
     orderings = st.composite(lambda draw: tuple(S.orderings(draw, 3)))()
     for permutation in itertools.permutations(range(3)):
-        find(orderings, lambda order, p=permutation: order == p,
-             settings=settings(database=None, max_examples=2000))
-    assert find(orderings, lambda order: True) == (0, 1, 2)
+        minimal(orderings, lambda order, p=permutation: order == p, max_examples=2000)
+    assert minimal(orderings, lambda order: True) == (0, 1, 2)
 
 
-def test_codes_take_one_choice_per_array():
-    """An array of any size is one Hypothesis choice (a byte string): drawing stays as cheap
-    as the seeded generator it replaces."""
+def test_codes_take_one_choice_per_chunk_of_bytes():
+    """An array of any size is a few Hypothesis choices (byte strings of CHUNK bytes, the last
+    one shorter): drawing stays as cheap as the seeded generator it replaces, and a smaller
+    array keeps the elements of its whole chunks."""
     from hypothesis.internal.conjecture.data import ConjectureData
 
-    data = ConjectureData.for_choices([bytes(range(200)) * 3])
+    whole, tail = divmod(200 * 3, S.CHUNK)
+    chunks = [bytes((i + j) % 256 for j in range(S.CHUNK)) for i in range(whole)]
+    chunks.append(bytes(tail))
+    data = ConjectureData.for_choices(chunks)
     got = data.draw(st.composite(lambda draw: S.codes(draw, 200, 3))())
-    assert len(data.choices) == 1 and got[0] == 0x000102 and got[1] == 0x030405
+    assert len(data.choices) == whole + 1 and got[0] == 0x000102 and got[1] == 0x030405
+    smaller = ConjectureData.for_choices(chunks)
+    kept = smaller.draw(st.composite(lambda draw: S.codes(draw, 50, 3))())
+    assert (kept[: 2 * S.CHUNK // 3] == got[: 2 * S.CHUNK // 3]).all()
