@@ -88,13 +88,11 @@ def flag(draw, option: str, op: str, fixed: bool | None = None) -> bool:
     return draw(st.booleans()) if region.allows(option, op) else False
 
 
-# Every element below comes from Hypothesis byte strings (`codes`): a few choices however
-# large the array (as fast as the seeded generator they replace; drawing element by element
-# with hypothesis.extra.numpy.arrays made the numpy adapter's suite 1.8x slower), and the
-# shrinker still moves each element on its own, each byte toward 0, which decodes to the
-# element's simplest value (0 first).
-
-CHUNK = 64  # bytes per choice: a smaller array reads a prefix of the same choices
+# Every element below comes from a Hypothesis byte string (`codes`): one choice however large
+# the array (as fast as the seeded generator it replaces; drawing element by element with
+# hypothesis.extra.numpy.arrays made the numpy adapter's suite 1.8x slower), and the shrinker
+# still moves each element on its own, each byte toward 0, which decodes to the element's
+# simplest value (0 first).
 
 # The values of the exact styles, by style (small integers are exact in every dtype), the
 # simplest first.
@@ -106,14 +104,10 @@ WIDE = 6  # "wide" ones are "normal" ones times 2**e, e in [-WIDE, WIDE]
 
 
 def codes(draw, n: int, width: int = 1) -> np.ndarray:
-    """`n` integers in [0, 256**width), each from `width` bytes (high byte first) of drawn
-    byte strings of CHUNK bytes, the last one shorter: Hypothesis shrinks them byte by byte
-    toward zeros, and an array whose shape shrinks keeps the elements of its whole chunks
-    (those choices keep their constraints)."""
-    size = n * width
-    raw = b"".join(draw(st.binary(min_size=min(CHUNK, size - start),
-                                  max_size=min(CHUNK, size - start)))
-                   for start in range(0, size, CHUNK))
+    """`n` integers in [0, 256**width), each from `width` bytes (high byte first) of one drawn
+    byte string: Hypothesis shrinks it byte by byte toward zeros, and when the array's shape
+    shrinks, it keeps the string's prefix (its elements in order)."""
+    raw = draw(st.binary(min_size=n * width, max_size=n * width))
     parts = np.frombuffer(raw, np.uint8).reshape(n, width).astype(np.int64)
     return parts @ (256 ** np.arange(width - 1, -1, -1, dtype=np.int64))
 
@@ -150,6 +144,7 @@ def values(draw, shape, dtype: str, style: str) -> np.ndarray:
     rounded to integers (shrinks to rounded) are drawn too.
     """
     size = math.prod(shape)
+    count = kept_count(draw, size)
     if style in STYLE_VALUES:
         pool = STYLE_VALUES[style]
         if style == "integers":
@@ -164,19 +159,24 @@ def values(draw, shape, dtype: str, style: str) -> np.ndarray:
             array = np.round(array)
     # the rest is max pooling's identity for "infinities" (windows of -inf alone), else 0
     background = -np.inf if style == "infinities" else 0.0
-    return kept(draw, array, background).reshape(shape).astype(as_dtype(dtype))
+    return kept(draw, array, count, background).reshape(shape).astype(as_dtype(dtype))
 
 
-def kept(draw, array: np.ndarray, background: float = 0.0) -> np.ndarray:
+def kept_count(draw, size: int) -> int:
+    """How many of `size` elements keep their drawn value (`kept`): all in 3 draws of 4 (and
+    in the simplest), else any number below. Drawn before the elements, so that it keeps its
+    place among the choices when the shape shrinks."""
+    spare = draw(st.integers(0, 4 * size))
+    return size if spare <= 3 * size else 4 * size - spare
+
+
+def kept(draw, array: np.ndarray, count: int, background: float = 0.0) -> np.ndarray:
     """`array` (flat) with all its elements, or the first `count` of a drawn ordering, the
-    others set to `background`: ties with the background, as many as a failure needs."""
-    size = array.size
-    # one draw, above `size` (3 in 4 draws) meaning all: the shrinker lowers it
-    count = min(size, draw(st.integers(0, 4 * size)))
-    if count == size:
+    others set to `background`: ties with the background, any number of them."""
+    if count >= array.size:
         return array
     array = array.copy()
-    array[orderings(draw, size, width=1)[count:]] = background
+    array[orderings(draw, array.size, width=1)[count:]] = background
     return array
 
 
@@ -487,9 +487,10 @@ def activation_inputs(draw, *, dtype=None, size=12, extra=(), nan=False):
     info = ml_dtypes.finfo(as_dtype(dtype))
     specials = (0.0, -0.0, 6.0, 1.0, -1.0, float(info.max), -float(info.max), float(info.tiny),
                 float(info.smallest_subnormal), 1e3, -1e3, 30.0, -30.0, np.inf, -np.inf, *extra)
+    count = kept_count(draw, size)
     picked = picks(draw, size // 2, specials)
     drawn = normals(draw, size - size // 2) * 2.0 ** signed(codes(draw, size - size // 2) % 16)
-    array = kept(draw, np.concatenate([picked, drawn]))
+    array = kept(draw, np.concatenate([picked, drawn]), count)
     if nan:
         array[draw(st.integers(0, size - 1))] = np.nan
     return array.astype(as_dtype(dtype)).reshape(1, 1, -1)
