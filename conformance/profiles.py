@@ -7,12 +7,15 @@ the results record and the replay line names).
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 
 # quiet: Hypothesis's own messages (its falsifying example, its slow-shrinking warning) stay out
-# of the output; a failing row carries the counterexample and the reproducer itself.
+# of the output; a failing row carries the counterexample and the reproducer itself. No explain
+# phase: it reruns the shrunk example with parts of it redrawn at random, only to comment on the
+# falsifying example that the quiet verbosity hides, and the row would record its last run.
 _COMMON = dict(deadline=None, report_multiple_bugs=False, print_blob=False,
                verbosity=Verbosity.quiet,
+               phases=tuple(phase for phase in Phase if phase != Phase.explain),
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                       HealthCheck.data_too_large,
                                       HealthCheck.function_scoped_fixture])

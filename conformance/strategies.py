@@ -88,63 +88,113 @@ def flag(draw, option: str, op: str, fixed: bool | None = None) -> bool:
     return draw(st.booleans()) if region.allows(option, op) else False
 
 
-def seeds():
-    return st.integers(0, 2**32 - 1)
+# Every element below comes from a Hypothesis byte string (`codes`): one choice however large
+# the array (as fast as the seeded generator it replaces; drawing element by element with
+# hypothesis.extra.numpy.arrays made the numpy adapter's suite 1.8x slower), and the shrinker
+# still moves each element on its own, each byte toward 0, which decodes to the element's
+# simplest value (0 first).
+
+# The values of the exact styles, by style (small integers are exact in every dtype), the
+# simplest first.
+STYLE_VALUES = {"integers": np.array([0.0, -1.0, 1.0, -2.0, 2.0, -3.0, 3.0, -4.0, 4.0]),
+                "ties": np.array([0.0, -1.0, 2.0]),
+                "infinities": np.array([0.0, -1.0, 2.0, -np.inf, np.inf])}
+NORMAL_TOP = 4  # "normal" elements lie in [-4, 4]
+WIDE = 6  # "wide" ones are "normal" ones times 2**e, e in [-WIDE, WIDE]
 
 
-# The values of the exact styles, by style (small integers are exact in every dtype).
-STYLE_VALUES = {"integers": np.arange(-4.0, 5.0), "ties": np.array([-1.0, 0.0, 2.0]),
-                "infinities": np.array([-np.inf, -1.0, 0.0, 2.0, np.inf])}
+def codes(draw, n: int, width: int = 1) -> np.ndarray:
+    """`n` integers in [0, 256**width), each from `width` bytes (high byte first) of one drawn
+    byte string: Hypothesis shrinks it byte by byte toward zeros, and when the array's shape
+    shrinks, it keeps the string's prefix (its elements in order)."""
+    raw = draw(st.binary(min_size=n * width, max_size=n * width))
+    parts = np.frombuffer(raw, np.uint8).reshape(n, width).astype(np.int64)
+    return parts @ (256 ** np.arange(width - 1, -1, -1, dtype=np.int64))
+
+
+def signed(code: np.ndarray) -> np.ndarray:
+    """0, 1, 2, 3, 4, ... as 0, -1, 1, -2, 2, ...: the smaller the code, the smaller |value|."""
+    return np.where(code % 2 == 1, -(code + 1) // 2, code // 2)
+
+
+def picks(draw, n: int, pool) -> np.ndarray:
+    """`n` elements of `pool` (a sequence, its simplest value first), each drawn."""
+    pool = np.asarray(pool, dtype=np.float64)
+    return pool[codes(draw, n) % len(pool)]
+
+
+def normals(draw, n: int, top: float = NORMAL_TOP) -> np.ndarray:
+    """`n` floats in [-top, top], each drawn on a grid of top * 2**-23 (3 bytes; 2 bytes and
+    a grid of top * 2**-15 beyond 512 elements, 1 byte and top * 2**-7 beyond 2048, so that
+    an example stays within Hypothesis' 8 KiB of choices): more bits than float16 and bfloat16
+    hold, so that their casts round."""
+    width = 3 if n <= 512 else 2 if n <= 2048 else 1
+    half = 2 ** (8 * width - 1)
+    return np.clip(signed(codes(draw, n, width)), -half + 1, half - 1) * (top / (half - 1))
 
 
 def values(draw, shape, dtype: str, style: str) -> np.ndarray:
-    """An array of `shape` in `dtype`, drawn so that Hypothesis can simplify it.
+    """An array of `shape` in `dtype`, every element drawn by Hypothesis (`codes`), so that a
+    failing example shrinks element by element, each toward 0.
 
-    Styles: "integers" (small, exact in every dtype: short reproducers, many ties), "normal",
-    "ties" (few distinct values), "wide" (magnitudes over many binades), "infinities" (+-inf
-    among a few integers: for max pooling). The elements come from a seeded generator; Hypothesis
-    draws how much of it to keep, each draw shrinking toward the simplest array: how large the
-    integers are (1 to 4: shrinks to -1, 0, 1), whether the float styles are rounded to
-    integers (shrinks to rounded), and how many elements keep their value (`kept`).
+    Styles: "integers" (small, exact in every dtype: short reproducers, many ties), "normal"
+    (in [-4, 4]), "ties" (few distinct values), "wide" (magnitudes over many binades: "normal"
+    times 2**-6 to 2**6), "infinities" (+-inf among a few integers: for max pooling). How
+    large the integers are (1 to 4: shrinks to -1, 0, 1) and whether the float styles are
+    rounded to integers (shrinks to rounded) are drawn too.
     """
     size = math.prod(shape)
-    rng = np.random.default_rng(draw(seeds()))
+    count = kept_count(draw, size)
     if style in STYLE_VALUES:
         pool = STYLE_VALUES[style]
         if style == "integers":
-            top = draw(st.integers(1, 4))
-            pool = pool[np.abs(pool) <= top]
-        array = rng.choice(pool, size=size)
+            pool = pool[: 2 * draw(st.integers(1, 4)) + 1]
+        array = picks(draw, size, pool)
     else:
-        array = rng.normal(size=size)
+        rounded = draw(st.sampled_from((True, False, False, False)))  # first: shrinks to rounded
+        array = normals(draw, size)
         if style == "wide":
-            array *= 2.0 ** rng.integers(-6, 7, size=size)
-        if draw(st.sampled_from((True, False, False, False))):  # first: shrinks to rounded
+            array = array * 2.0 ** signed(codes(draw, size) % (2 * WIDE + 1))
+        if rounded:
             array = np.round(array)
     # the rest is max pooling's identity for "infinities" (windows of -inf alone), else 0
     background = -np.inf if style == "infinities" else 0.0
-    return kept(draw, rng, array, background).reshape(shape).astype(as_dtype(dtype))
+    return kept(draw, array, count, background).reshape(shape).astype(as_dtype(dtype))
 
 
-def kept(draw, rng: np.random.Generator, array: np.ndarray, background: float = 0.0):
-    """`array` (flat) with all its elements, or any number of them drawn by Hypothesis, the
-    others set to `background`: a failing example shrinks to as few as the failure needs."""
-    size = array.size
-    # one draw, above `size` (3 in 4 draws) meaning all: the shrinker lowers it to the least
-    # number that still fails
-    count = min(size, draw(st.integers(0, 4 * size)))
+def kept_count(draw, size: int) -> int:
+    """How many of `size` elements keep their drawn value (`kept`): all in 3 draws of 4 (and
+    in the simplest), else any number below. Drawn before the elements, so that it keeps its
+    place among the choices when the shape shrinks."""
+    spare = draw(st.integers(0, 4 * size))
+    return size if spare <= 3 * size else 4 * size - spare
+
+
+def kept(draw, array: np.ndarray, count: int, background: float = 0.0) -> np.ndarray:
+    """`array` (flat) with all its elements, or the first `count` of a drawn ordering, the
+    others set to `background`: ties with the background, any number of them."""
+    if count >= array.size:
+        return array
     array = array.copy()
-    array[rng.permutation(size)[count:]] = background
+    array[orderings(draw, array.size, width=1)[count:]] = background
     return array
 
 
-def distinct(x: np.ndarray, seed: int) -> np.ndarray:
-    """`x`'s shape with distinct values (a shuffled range): no ties. In `x`'s dtype when it
-    holds that many integers exactly (float16: 2048, bfloat16: 256), else in float32."""
+def orderings(draw, n: int, width: int = 2) -> np.ndarray:
+    """A permutation of range(n): the order that sorts n drawn keys (`width` bytes each; ties
+    kept in index order), any permutation of up to 256**width elements reachable. Shrinks to
+    the identity (all keys 0)."""
+    return np.argsort(codes(draw, n, width), kind="stable")
+
+
+def distinct(draw, x: np.ndarray) -> np.ndarray:
+    """`x`'s shape with distinct values (a drawn ordering of a range centred on 0, `orderings`):
+    no ties. In `x`'s dtype when it holds that many integers exactly (float16: 2048, bfloat16:
+    256), else in float32."""
     n = x.size
     exact = {"float16": 2048, "bfloat16": 256}.get(x.dtype.name, 2**24)
     dtype = x.dtype if n <= exact else np.dtype(np.float32)
-    return (np.random.default_rng(seed).permutation(n).reshape(x.shape) - n // 2).astype(dtype)
+    return (orderings(draw, n).reshape(x.shape) - n // 2).astype(dtype)
 
 
 VALUE_STYLES = ("integers", "normal", "ties", "wide")
@@ -315,7 +365,7 @@ def without_ties(draw, cases):
     """Cases (PoolCase) whose input has distinct values (`distinct`): for the rules where a
     tie would make the expected element ambiguous."""
     case = draw(cases)
-    return case._replace(x=distinct(case.x, draw(seeds())))
+    return case._replace(x=distinct(draw, case.x))
 
 
 def pool_case(x, op="max_pool", **params) -> PoolCase:
@@ -414,10 +464,9 @@ def logits(draw, *, dtype=None, min_len=1, max_len=8, rows=3, style=None):
     """Softmax inputs `(rows, n)` with the axis last; styles add huge, very negative, -inf."""
     dtype = dtype_or(draw, dtype)
     n = draw(st.integers(min_len, max_len))
-    rng = np.random.default_rng(draw(seeds()))
     style = draw(st.sampled_from(["normal", "huge", "negative", "spread"])) if style is None \
         else style
-    base = rng.normal(size=(rows, n))
+    base = normals(draw, rows * n).reshape(rows, n)
     top = float(ml_dtypes.finfo(as_dtype(dtype)).max)
     if style == "huge":  # near the dtype's maximum: a naive exp overflows
         array = top * (0.5 + 0.25 * np.tanh(base))
@@ -436,13 +485,12 @@ def activation_inputs(draw, *, dtype=None, size=12, extra=(), nan=False):
     and the `extra` values a check adds; with `nan`, a NaN at a drawn position besides."""
     dtype = dtype_or(draw, dtype)
     info = ml_dtypes.finfo(as_dtype(dtype))
-    rng = np.random.default_rng(draw(seeds()))
-    specials = np.array([0.0, -0.0, 6.0, 1.0, -1.0, float(info.max), -float(info.max),
-                         float(info.tiny), float(info.smallest_subnormal), 1e3, -1e3, 30.0,
-                         -30.0, np.inf, -np.inf, *extra])
-    picked = rng.choice(specials, size=size // 2)
-    drawn = rng.normal(size=size - size // 2) * 2.0 ** rng.integers(-8, 8, size=size - size // 2)
-    array = kept(draw, rng, np.concatenate([picked, drawn]))
+    specials = (0.0, -0.0, 6.0, 1.0, -1.0, float(info.max), -float(info.max), float(info.tiny),
+                float(info.smallest_subnormal), 1e3, -1e3, 30.0, -30.0, np.inf, -np.inf, *extra)
+    count = kept_count(draw, size)
+    picked = picks(draw, size // 2, specials)
+    drawn = normals(draw, size - size // 2) * 2.0 ** signed(codes(draw, size - size // 2) % 16)
+    array = kept(draw, np.concatenate([picked, drawn]), count)
     if nan:
         array[draw(st.integers(0, size - 1))] = np.nan
     return array.astype(as_dtype(dtype)).reshape(1, 1, -1)

@@ -14,7 +14,7 @@ from ..registry import check
 from ..domains import alphas
 from ..strategies import (ConvCase, activation_inputs, adaptive_calls, as_dtype, conv_cases, distinct,
                           without_ties,
-                          conv_transpose_cases, dtypes, on_an_axis, pool_case, pool_cases, seeds,
+                          conv_transpose_cases, dtypes, on_an_axis, pool_case, pool_cases,
                           shuffle_calls, upsample_calls, values, with_cotangent)
 from ..tolerance import policy
 
@@ -277,7 +277,7 @@ def adaptive_gradient_calls(draw, ties=True):
     """(x, output_size, dy): an adaptive-pool call, its input with distinct values unless
     `ties`, and a cotangent of its output."""
     x, output_size = draw(adaptive_calls())
-    x = x if ties else distinct(x, draw(seeds()))  # distinct may widen x to hold them exactly
+    x = x if ties else distinct(draw, x)  # distinct may widen x to hold them exactly
     return x, output_size, values(draw, x.shape[:2] + output_size, x.dtype.name, "integers")
 
 

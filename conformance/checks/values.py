@@ -14,9 +14,9 @@ from cnnspec.spec import resolve_conv_transpose_pads, same_pads
 from .. import expected, region
 from ..registry import check
 from ..strategies import (adaptive_calls, as_dtype, conv_cases, conv_transpose_cases,
-                          count_include_pads, dilation, distinct, dtypes, feature_maps, pad_mode,
-                          pad_pair, pool_cases, seeds, shuffle_calls, spatial_ranks, upsample_calls, values,
-                          with_cotangent)
+                          codes, count_include_pads, dilation, distinct, dtypes, feature_maps, orderings,
+                          pad_mode, pad_pair, pool_cases, shuffle_calls, spatial_ranks,
+                          upsample_calls, values, with_cotangent)
 from ..tolerance import policy
 from .geometry import ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD, VALID_TRANSPOSE_KERNEL_BELOW_STRIDE
 
@@ -485,21 +485,23 @@ def non_overlapping_pools(draw):
     kernel = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     counts = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
     x = values(draw, (1, 2) + tuple(k * c for k, c in zip(kernel, counts)), dtype, "normal")
+    windows, taps = x.size // math.prod(kernel), math.prod(kernel)
+    keys = orderings(draw, x.size).reshape(windows, taps)  # each window's own order
     return x, dict(kernel_shape=kernel, strides=kernel, pads=((0, 0),) * ndim,
-                   dilations=(1,) * ndim, ceil_mode=False), draw(seeds())
+                   dilations=(1,) * ndim, ceil_mode=False), np.argsort(keys, axis=-1)
 
 
 @check("pool.max_window_permutation", call=non_overlapping_pools())
 def max_ignores_the_order_inside_a_window(op, call):
     """Worked example: (1, 5, 3) and (0, 1, 5) both pool to 5; here each window is shuffled."""
-    x, params, seed = call
+    x, params, shuffle = call
     kernel = params["kernel_shape"]
     ndim = len(kernel)
     blocks = x.reshape(x.shape[:2] + sum(((n // k, k) for n, k in zip(x.shape[2:], kernel)), ()))
     order = tuple(range(2, 2 + 2 * ndim, 2)) + tuple(range(3, 3 + 2 * ndim, 2))
     grouped = blocks.transpose((0, 1) + order)
     flat = grouped.reshape(grouped.shape[:2 + ndim] + (-1,))
-    shuffled = np.random.default_rng(seed).permuted(flat, axis=-1).reshape(grouped.shape)
+    shuffled = np.take_along_axis(flat, shuffle.reshape(flat.shape), axis=-1).reshape(grouped.shape)
     inverse = np.argsort((0, 1) + order)
     permuted = shuffled.transpose(inverse).reshape(x.shape)
     original = op.max_pool(x, **params)
@@ -530,11 +532,11 @@ def large_float16_planes(draw):
     spatial = tuple(draw(st.integers(8 if ndim == 1 else 3, 24 if ndim == 1 else 6))
                     for _ in range(ndim))
     assume(math.prod(spatial) >= 8)
-    rng = np.random.default_rng(draw(seeds()))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial
-    sign = np.where(rng.random(shape[:2] + (1,) * ndim) < 0.5, -1.0, 1.0)
+    negative = codes(draw, math.prod(shape[:2])).reshape(shape[:2] + (1,) * ndim) % 2 == 1
     top = float(np.finfo(np.float16).max)
-    return (sign * rng.uniform(0.25, 0.9, size=shape) * top).astype(as_dtype(dtype))
+    magnitude = 0.25 + 0.65 * codes(draw, math.prod(shape), 2).reshape(shape) / (2**16 - 1)
+    return (np.where(negative, -1.0, 1.0) * magnitude * top).astype(as_dtype(dtype))
 
 
 @check("pool.global_average", requires=[("global_avg_pool", {})], x=large_float16_planes())
@@ -600,7 +602,7 @@ def unpool_calls(draw):
     given = region.allows("max_unpool_output_size", "max_unpool") and (
         default != case.x.shape[2:] or draw(st.booleans()))
     assume(given or default == case.x.shape[2:])
-    x = distinct(case.x, draw(seeds()))  # ties are grad.max_pool.ties' matter
+    x = distinct(draw, case.x)  # ties are grad.max_pool.ties' matter
     return x, p, case.x.shape[2:] if given else None
 
 
@@ -626,8 +628,7 @@ def padded_unpool_calls(draw):
         kernel.append(k), strides.append(s), pads.append((pb, pe))
         spatial.append((o - 1) * s - pb - pe + k)
     assume(all(i >= 1 for i in spatial) and any(pb + pe for pb, pe in pads))
-    x = distinct(np.zeros((1, draw(st.integers(1, 2)), *spatial), as_dtype(draw(dtypes()))),
-                 draw(seeds()))
+    x = distinct(draw, np.zeros((1, draw(st.integers(1, 2)), *spatial), as_dtype(draw(dtypes()))))
     params = dict(kernel_shape=tuple(kernel), strides=tuple(strides), pads=tuple(pads),
                   dilations=(1,) * ndim, ceil_mode=False)
     return x, params
