@@ -371,10 +371,14 @@ def without_ties(draw, cases):
 def pool_case(x, op="max_pool", **params) -> PoolCase:
     """A pinned pooling case (for `@example`), with its expected output shape."""
     dilations = params.get("dilations", (1,) * (x.ndim - 2))
+    pads = params["pads"]
+    if isinstance(pads, str):  # the framework's own padding mode, resolved to pads for the sizes
+        pads = resolve_pads(pads, x.shape[2:], params["kernel_shape"],
+                            strides=params["strides"], dilations=dilations)
     out = tuple(pool_output_size(i, k, stride=s, pads=p, dilation=d,
                                  ceil_mode=params["ceil_mode"])
                 for i, k, s, p, d in zip(x.shape[2:], params["kernel_shape"], params["strides"],
-                                         params["pads"], dilations))
+                                         pads, dilations))
     return PoolCase(x, params, x.shape[:2] + out)
 
 

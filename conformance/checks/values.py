@@ -18,7 +18,8 @@ from ..strategies import (adaptive_calls, as_dtype, conv_cases, conv_transpose_c
                           pad_mode, pad_pair, pool_cases, shuffle_calls, spatial_ranks,
                           upsample_calls, values, with_cotangent)
 from ..tolerance import policy
-from .geometry import ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD, VALID_TRANSPOSE_KERNEL_BELOW_STRIDE
+from .geometry import (ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD, SAME_POOL_KERNEL_BELOW_STRIDE,
+                       VALID_TRANSPOSE_KERNEL_BELOW_STRIDE)
 
 
 @st.composite
@@ -397,7 +398,8 @@ def max_pool_same_modes_put_the_odd_pixel_where_they_say(op, call):
 
 
 @check("pool.avg_matches_reference", case=pool_cases(op="avg_pool"),
-       examples=[{"case": ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD}])
+       examples=[{"case": ONNX_CEIL_LAST_WINDOW_STARTS_ON_PAD},
+                 {"case": SAME_POOL_KERNEL_BELOW_STRIDE}])
 def avg_pool_matches_reference(op, case):
     out = op.avg_pool(case.x, **case.params)
     want, scale, tol = expected.avg_pool(case.x, case.params)
