@@ -14,18 +14,22 @@ signature for the reader; tests/test_op_table.py holds it to the table.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
 from cnnspec.spec import ops
 from cnnspec.spec.ops import OPS as TABLE
 
-# Views of the op table (cnnspec.spec.ops, one entry per op), in the forms the adapters use.
+# Views of the op table (cnnspec.spec.ops, one entry per op), in the forms the adapters use;
+# read-only, so that no caller drifts from the table.
 # Every op of the protocol, with its keyword-only parameters, in the order a call spells them.
-OPS = {name: op.keywords for name, op in TABLE.items()}
+OPS = MappingProxyType({name: op.keywords for name, op in TABLE.items()})
 # The array arguments of each op, in order ("?": optional, None when absent).
-ARRAYS = {name: tuple(a.name + "?" * a.optional for a in op.arrays) for name, op in TABLE.items()}
+ARRAYS = MappingProxyType({name: tuple(a.name + "?" * a.optional for a in op.arrays)
+                           for name, op in TABLE.items()})
 # Keywords a call may leave out, with the value they then take.
-DEFAULTS = {name: dict(op.defaults) for name, op in TABLE.items() if op.defaults}
+DEFAULTS = MappingProxyType({name: MappingProxyType(dict(op.defaults))
+                             for name, op in TABLE.items() if op.defaults})
 # Ops whose gradient `vjp` computes (one gradient per array argument).
 DIFFERENTIABLE = tuple(name for name, op in TABLE.items() if op.differentiable)
 

@@ -3,8 +3,8 @@ close (the mismatch when not), the error map the report paints, whether an adapt
 array of numbers. They raise nothing and read no state; the `Probe` turns a verdict into the
 rule's failure.
 
-    mismatch = close(got, expected, policy("ulp", np.float32))   # None when within
-    grid, corner = error_map(got, expected, allowed(expected, policy("ulp", np.float32)))
+    mismatch = close(got, expected, policy("exact", np.dtype(np.float32)))  # None: within
+    grid, corner = error_map(got, expected, allowed(expected, policy("exact", np.dtype(np.float32))))
 
 Both read `failures.error_ratio`, the one definition of an element's error and whether it is
 within what the tolerance allows.

@@ -61,6 +61,7 @@ class AdapterClient:
     def __init__(self, adapter, run: RuleRun):
         self.adapter, self.run = adapter, run
         self.calls: list[Call] = []  # every call made (or declared to crash), in order
+        self.recipes: set[str] = set()  # of a NAME+recipes adapter: the recipes the calls ran
         self._outputs: list[tuple[np.ndarray, Call]] = []  # what each call returned
 
     def verdict(self, op: str, arrays, cotangent, params: dict) -> bool | str:
@@ -90,6 +91,10 @@ class AdapterClient:
                 return self.adapter.vjp(call.op, tuple(arrays), cotangent, **call.params)
             return getattr(self.adapter, call.op)(*arrays, **call.params)
 
+        recipe = getattr(self.adapter, "recipe", None)  # NAME+recipes (cnnspec.recipes)
+        if recipe is not None:
+            self.recipes.add(recipe(call.op, call.arrays, call.params, vjp=call.is_vjp))
+            self.recipes.discard(None)
         if self.run.record_calls:
             inflight.write(self.run.record_calls, call)
         seconds, cell = self.run.timeout, self.run.call_started

@@ -1,11 +1,12 @@
 """The run of one rule on one adapter: what its checks are given, and what their examples leave.
 
 The runner builds one `RuleRun` per rule run and hands it to each check's Hypothesis test
-(`Check.test(...)(adapter, run)`), which hands it to every example's `Probe`; nothing of a run
-lives anywhere else, so rules may run one after the other or side by side (threads) alike.
+(`Check.test(settings, seed, run=run)`), which hands it to every example's `Probe`; nothing
+of a run lives anywhere else, so rules may run one after the other or side by side (threads)
+alike. (The call timeout is an alarm of the main thread: a run in another thread has none.)
 
     run = RuleRun("pool.output_size.ceil", deviations=[...], timeout=60.0)
-    check.test(PROFILES["ci"])(adapter, run)
+    check.test(PROFILES["ci"], run=run)(adapter)
     run.examples, run.declined, run.digest.hexdigest(), run.deviated
 """
 
@@ -40,9 +41,9 @@ class RuleRun:
     record_calls: str | None = None  # a file to write each call to before it is made
     examples: int = 0  # drawn, the declined ones included
     declined: int = 0  # drawn, but outside what the adapter supports: nothing checked
-    unsupported: set = field(default_factory=set)
     check_unsupported: set = field(default_factory=set)  # the reasons of the running check
     conventions: Counter = field(default_factory=Counter)
+    recipes: Counter = field(default_factory=Counter)  # recipe import path -> examples it ran
     deviated: list = field(default_factory=list)  # (entry, failure) of examples set aside
     adapter_s: float = 0.0  # time inside the adapter's calls
     digest: ExampleDigest = field(default_factory=ExampleDigest)  # of the checked examples
@@ -62,17 +63,19 @@ class RuleRun:
         if spent > self.shrink_budget:
             raise ShrinkingStopped(self.smallest, self.shrink_budget)
 
-    def finish_example(self, drawn: dict, *, declined: bool,
+    def finish_example(self, drawn: dict, declined: bool, recipes=(), *,
                        error: BaseException | None) -> None:
         """Counts an example that ran before the check's first failure (that one included),
-        digests it unless the adapter `declined` it, and keeps each failure (`error`: what the
-        example raised, None when it passed or was declined) as the smallest so far."""
+        and the `recipes` it ran (a NAME+recipes adapter's), digests it unless the adapter
+        `declined` it, and keeps each failure (`error`: what the example raised, None when it
+        passed or was declined) as the smallest so far."""
         if isinstance(error, Exception) and (
                 self.smallest is None or type(error) is type(self.smallest)):
             self.smallest = error
         if self.shrinking_since is not None:
             return
         self.examples += 1
+        self.recipes.update(recipes)
         if declined:
             self.declined += 1
         else:
@@ -82,7 +85,6 @@ class RuleRun:
 
     def decline(self, reason: str) -> None:
         """Notes why the adapter declined a call of the running example."""
-        self.unsupported.add(reason)
         self.check_unsupported.add(reason)
 
     def set_aside(self, entry, failure) -> None:

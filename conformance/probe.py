@@ -30,9 +30,6 @@ class Probe:
         self.adapter, self.run, self.rule_id = adapter, run, run.rule_id
         self.client = AdapterClient(adapter, run)
         self.declined = False  # the adapter declined a call of this example: nothing checked
-        begin = getattr(adapter, "begin_example", None)  # a recipes adapter counts per example
-        if begin is not None:
-            begin()
 
     @property
     def calls(self) -> list[Call]:

@@ -165,14 +165,14 @@ def check(rule_id: str, *, requires=(), examples=(), **strategies):
             try:
                 body(probe, *args, **kwargs)
             except UnsatisfiedAssumption:  # declined, or set aside as a declared deviation
-                run.finish_example(kwargs, declined=probe.declined, error=None)
+                run.finish_example(kwargs, probe.declined, probe.client.recipes, error=None)
                 raise
             except StopTest:  # Hypothesis abandoned the example
                 raise
             except BaseException as error:
-                run.finish_example(kwargs, declined=probe.declined, error=error)
+                run.finish_example(kwargs, probe.declined, probe.client.recipes, error=error)
                 raise
-            run.finish_example(kwargs, declined=probe.declined, error=None)
+            run.finish_example(kwargs, probe.declined, probe.client.recipes, error=None)
         made = Check(rule_id, body.__name__, run_example, dict(strategies), tuple(examples),
                      tuple(requires), body)
         setattr(body, CHECKS_OF, (*getattr(body, CHECKS_OF, ()), made))

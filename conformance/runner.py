@@ -159,9 +159,6 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
                         every_deviation=list(deviations), timeout=timeout,
                         call_started=call_started, shrink_budget=shrink_budget,
                         record_calls=record_calls)
-    recipe_counts = getattr(adapter, "recipe_counts", None)  # NAME+recipes (cnnspec.recipes)
-    if recipe_counts is not None:
-        recipe_counts()
     outcomes = []
     for check in checks:  # after a timeout the rule is an error: its other checks would hang too
         outcomes.append(run_check(adapter, check, rule_run, profile=profile, seed=seed))
@@ -197,8 +194,7 @@ def run_rule(adapter, adapter_ref: str, rule_id: str, checks, *, profile: str, s
     if shown and shown.shrink_stopped is not None:
         result.shrink_stopped_s = shown.shrink_stopped
     result.examples = rule_run.examples - rule_run.declined
-    if recipe_counts is not None:
-        result.recipes = dict(sorted(recipe_counts().items())) or None
+    result.recipes = dict(sorted(rule_run.recipes.items())) or None  # NAME+recipes only
     result.declined = rule_run.declined
     result.digest = rule_run.digest.hexdigest()
     if rule_run.conventions and result.status not in ("fail", "error"):  # not a verdict then

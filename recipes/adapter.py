@@ -9,8 +9,8 @@ NCHW to NHWC for TensorFlow and Keras) and differentiated by the framework's own
 its own adapter, named `<base>+recipes`, so the base's own verdict stays in its own results.
 The base's deviations apply to it, less those a route replaces.
 
-Each call records which recipe ran; `recipe_counts()` gives, per recipe, the examples it ran
-on since the last call (the suite marks each example with `begin_example()`).
+`recipe(op, arrays, params)` names the recipe a call runs (None: the base makes it), a pure
+function of the call: the suite counts, per rule run, the examples each recipe ran on.
 """
 
 from __future__ import annotations
@@ -324,9 +324,6 @@ class RecipesAdapter(FrameworkAdapter):
         declared = capabilities.of(base)
         self.capabilities = widened(declared, routes, bool(declared.gradients))
         self._compiled: dict = {}
-        self._example = 0
-        self._seen: dict = {}  # recipe -> the last example it ran on
-        self._counts: dict = {}
         super().__init__(base.device)
 
     def placement(self, device: str) -> str:
@@ -377,20 +374,11 @@ class RecipesAdapter(FrameworkAdapter):
 
     # running ----------------------------------------------------------------------------------
 
-    def begin_example(self) -> None:
-        """The suite starts a new example: recipe counts are per example."""
-        self._example += 1
-
-    def recipe_counts(self) -> dict:
-        """{recipe import path: examples it ran on} since the last call, and a fresh count."""
-        counts, self._counts, self._seen = self._counts, {}, {}
-        return counts
-
-    def _ran(self, route: Route) -> None:
-        path = f"{self.module.__name__}.{route.recipe}"
-        if self._seen.get(path) != self._example:
-            self._seen[path] = self._example
-            self._counts[path] = self._counts.get(path, 0) + 1
+    def recipe(self, op: str, arrays, params: dict, *, vjp: bool = False) -> str | None:
+        """The import path of the recipe that makes this call (its gradient when `vjp`), or
+        None when the base makes it natively."""
+        route = self.route(op, call_keys(arrays, params, vjp=vjp))
+        return None if route is None else f"{self.module.__name__}.{route.recipe}"
 
     def _recipe_forward(self, route: Route, params: dict):
         """The recipe as a function of the op's native arrays (canonical layout)."""
@@ -421,7 +409,6 @@ class RecipesAdapter(FrameworkAdapter):
         route = self.route(op, call_keys(arrays, params))
         if route is None:
             return self.base.call(op, arrays, params)
-        self._ran(route)
         fn = self._compiled_fn("forward", route, params,
                                lambda: self._recipe_forward(route, params))
         return self.to_numpy(fn(*(self.to_native(a) for a in arrays)))
@@ -430,7 +417,6 @@ class RecipesAdapter(FrameworkAdapter):
         route = self.route(op, call_keys(args, params, vjp=True))
         if route is None:
             return self.base.vjp(op, args, cotangent, **params)
-        self._ran(route)
         forward = self._recipe_forward(route, params)
         bridge = self.bridge
 
@@ -449,7 +435,7 @@ def with_recipes(base) -> RecipesAdapter:
     the adapter when there are none for it."""
     target = base.name
     if target not in ROUTES:
-        raise ValueError(f"adapter {target!r}{SUFFIX}: cnnspec has recipes for "
+        raise ValueError(f"adapter {target + SUFFIX!r}: cnnspec has recipes for "
                          f"{', '.join(sorted(ROUTES))} only")
     module = importlib.import_module(f"cnnspec.recipes.{target}")
     routes = ROUTES[target]

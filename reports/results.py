@@ -152,6 +152,8 @@ class RuleResult:
         """Fields given as JSON data (a row read back, or sent by a worker) become typed."""
         if isinstance(self.headline, dict):
             self.headline = Headline(**self.headline)
+        if not isinstance(self.headline, (Headline, type(None))):
+            raise ValueError(f"headline is {self.headline!r}, not an object of Headline's fields")
         self.also_declared = [Declared(**d) if isinstance(d, dict) else d
                               for d in self.also_declared]
         self.stale = [Declared(**d) if isinstance(d, dict) else d for d in self.stale]
@@ -357,3 +359,7 @@ def load(path) -> Results:
         return Results.from_dict(data)
     except TypeError as error:
         raise ResultsError(f"{where}: a rule row has unknown fields ({error})") from None
+    except (AttributeError, ValueError, KeyError) as error:
+        raise ResultsError(f"{where}: a rule row has a field of the wrong form "
+                           f"({type(error).__name__}: {error}); is it a cnnspec results "
+                           f"file, as written?") from None

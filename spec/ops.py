@@ -8,13 +8,13 @@ an op's traits derives from.
         -> Call(shapes=((1, 1, 2), (1, 1, 2)), dtypes=("float32", "int64"),
                 keywords={"kernel_shape": (2,), "strides": (2,), "pads": ((0, 0),)})
 
-It sits at the bottom (`cnnspec.spec`, standard library only) because the float64 reference
+It sits at the bottom (`cnnspec.spec`: the standard library and NumPy) because the float64 reference
 (`spec/reference`) implements it and may not import the adapters. Derived from it:
 `adapters/protocol.py`'s OPS / ARRAYS / DEFAULTS / DIFFERENTIABLE / ADDED_IN, the capabilities'
 padded and elementwise ops and the ops each option applies to, the reference's VJP dispatch,
 the dtype checks' tiny calls, ONNX Runtime's attribute groups and kernel probes, and the
 per-axis quantities of the deviation conditions. tests/test_op_table.py holds the `Adapter`
-Protocol class and every built-in adapter to it. Adding an op: docs/writing-an-adapter.md,
+Protocol class and every built-in adapter to it. Adding an op: docs/contributing.md,
 "What adding an op, a rule, a built-in adapter touches".
 """
 

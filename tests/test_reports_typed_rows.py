@@ -165,3 +165,17 @@ def test_every_json_writer_goes_through_the_one_encoder():
             text = path.read_text(encoding="utf-8")
             if path != REPO / "reports" / "results.py":
                 assert "json.dump" not in text, path
+
+
+@pytest.mark.parametrize("field, value", [("conventions", None), ("headline", "a text"),
+                                          ("headline", {"no_such_key": 1})])
+def test_a_typed_field_of_the_wrong_form_is_one_line_naming_the_file(field, value, tmp_path):
+    from cnnspec.reports.results import ResultsError
+
+    data = json.loads((DATA / "results-v4" / "numpy.json").read_text())
+    data["rules"][0][field] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ResultsError) as error:
+        load(path)
+    assert str(error.value).startswith(str(path)) and "\n" not in str(error.value)
