@@ -23,7 +23,7 @@ TESTS = Path(__file__).resolve().parent
 # what a row says about its rule (not how long it took)
 VERDICT = ("id", "status", "examples", "declined", "digest", "message", "headline", "mismatch",
            "error_map", "counterexample", "reproducer", "max_error", "conventions", "deviation",
-           "reasons", "also_declared", "stale", "shrink_stopped_s")
+           "reasons", "also_declared", "stale", "shrink_stopped_s", "recipes")
 
 
 def _row(ref: str, adapter, rule_id: str) -> dict:
@@ -47,6 +47,20 @@ def test_rules_run_in_threads_give_the_rows_they_give_one_after_the_other():
     assert statuses.count("fail") == 2 and statuses.count("pass") == 4, statuses
     for one, other in zip(serial, threaded):
         assert one == other, one["id"]
+
+
+def test_a_recipes_adapter_shared_by_runs_in_threads_counts_each_runs_recipes():
+    """NAME+recipes names the recipe of a call; the run counts it: two runs of a rule side by
+    side on one adapter object give the recipe counts of a run alone."""
+    pytest.importorskip("tensorflow")
+    adapter = load("tensorflow+recipes")
+    alone = _row("tensorflow+recipes", adapter, "upsample.pixel_shuffle")
+    assert alone["status"] == "pass"
+    assert alone["recipes"] == {"cnnspec.recipes.tensorflow.pixel_shuffle": alone["examples"]}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rows = list(pool.map(lambda _: _row("tensorflow+recipes", adapter,
+                                            "upsample.pixel_shuffle"), range(2)))
+    assert rows == [alone, alone]
 
 
 def test_a_probe_counts_into_the_run_it_is_given_only():
