@@ -143,7 +143,7 @@ def conv_transpose(x, w, b=None, strides=None, pads="VALID", dilations=None, gro
     """TF's `tf.nn.conv2d_transpose(padding='SAME')` (output i*s), ONNX ConvTranspose
     (SAME_UPPER / SAME_LOWER, asymmetric pads) in torch, whose ConvTranspose takes one
     symmetric pad: the full `F.conv_transpose{n}d(padding=0)` without bias, `a` zeros appended
-    (output_padding), (pb, pe) cropped by a negative `F.pad`, then the bias:
+    (output_padding), then (pb, pe) cropped by a negative `F.pad`, then the bias:
     o = (i-1)*s - pb - pe + d*(k-1) + a + 1; SAME: pads `same_pads(i*s, ...)` and
     a = max(s - d*(k-1) - 1, 0). Rules: conv_transpose.output_size,
     conv_transpose.zero_insert_flip, conv_transpose.matrix_transpose, conv_transpose.adjoint,
@@ -160,7 +160,10 @@ def conv_transpose(x, w, b=None, strides=None, pads="VALID", dilations=None, gro
                           for k, s, d in zip(kernel, strides, dilations)]
     pairs = explicit_pads(pads, sizes, kernel, strides, dilations)
     full = getattr(F, f"conv_transpose{ndim}d")(x, w, None, strides, 0, 0, groups, dilations)
-    y = _pad(full, [(-pb, a - pe) for (pb, pe), a in zip(pairs, output_padding)])
+    # the zeros appended first, then the crop: a crop of pb > (i-1)*s + d*(k-1) + 1 reaches
+    # into them (torch's F.pad cannot crop and extend one axis past its length at once)
+    appended = _pad(full, [(0, a) for a in output_padding])
+    y = _pad(appended, [(-pb, -pe) for pb, pe in pairs])
     return y if b is None else y + b.reshape(1, -1, *([1] * ndim))
 
 

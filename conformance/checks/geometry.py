@@ -43,11 +43,12 @@ VALID_TRANSPOSE_KERNEL_BELOW_STRIDE = ConvCase(
     None, dict(strides=(2, 2), pads="VALID", dilations=(1, 1), groups=1, output_padding=(0, 0)),
     (1, 1, 3, 3))
 # ONNX Runtime's SAME pooling padding, (o-1)*s + k - i, is not clamped at 0 (onnxruntime.toml):
-# with a kernel shorter than its stride its windows start inside the input (here at 1 and 5,
-# not 0 and 4); pinned, since 40 draws can miss it.
+# with a kernel shorter than its stride its windows start inside the input (here at 1 and 5 of
+# the last axis, not 0 and 4); pinned, since 40 draws can miss it.
 SAME_POOL_KERNEL_BELOW_STRIDE = pool_case(
-    np.arange(1.0, 9.0, dtype=np.float32).reshape(1, 1, 8), op="avg_pool", kernel_shape=(1,),
-    strides=(4,), pads="SAME_UPPER", ceil_mode=False, count_include_pad=False)
+    np.arange(1.0, 9.0, dtype=np.float32).reshape(1, 1, 1, 8), op="avg_pool",
+    kernel_shape=(1, 1), strides=(1, 4), pads="SAME_UPPER", ceil_mode=False,
+    count_include_pad=False)
 CEIL_WINDOW_ON_LAST_ELEMENT = pool_case(  # the ceil window starts on the last input element
     np.arange(5.0, dtype=np.float32).reshape(1, 1, 5), op="avg_pool", kernel_shape=(2,),
     strides=(2,), pads=((0, 0),), ceil_mode=True, count_include_pad=False)
