@@ -44,7 +44,7 @@ def error_map(got, expected, bound, side: int = 32) -> tuple[list, list]:
     cols = max(0, worst[-1] - side // 2)
     plane = ratio[tuple(worst[:-2])]
     corner = [int(i) for i in worst[:-2]] + [rows, cols]
-    return np.minimum(plane[rows:rows + side, cols:cols + side], 1e6).round(3).tolist(), corner
+    return plane[rows:rows + side, cols:cols + side].round(3).tolist(), corner
 
 
 def described(value) -> str:

@@ -92,9 +92,9 @@ class AdapterClient:
             return getattr(self.adapter, call.op)(*arrays, **call.params)
 
         recipe = getattr(self.adapter, "recipe", None)  # NAME+recipes (cnnspec.recipes)
-        if recipe is not None:
-            self.recipes.add(recipe(call.op, call.arrays, call.params, vjp=call.is_vjp))
-            self.recipes.discard(None)
+        ran = recipe and recipe(call.op, call.arrays, call.params, vjp=call.is_vjp)
+        if ran:
+            self.recipes.add(ran)
         if self.run.record_calls:
             inflight.write(self.run.record_calls, call)
         seconds, cell = self.run.timeout, self.run.call_started

@@ -92,8 +92,9 @@ class Probe:
         except AdapterCrash as crash:
             entry = self.run.error_declared(call, crash.error)
             if entry is not None:
+                text = f"{type(crash.error).__name__}: {crash.error}"
                 self._set_aside(entry, f"adapter raised in {call.signature()}: "
-                                       f"{type(crash.error).__name__}: {crash.error}")
+                                       f"{first_line(text)}", block=text.partition("\n")[2])
             raise
 
     def _cotangent_of_another_shape(self, call: Call, crash: AdapterCrash):
@@ -136,11 +137,11 @@ class Probe:
             return error
         return None
 
-    def _set_aside(self, entry, headline: str):
-        """The example shows a declared deviation: kept as evidence, and the search goes on."""
-        said = f"{headline} [{self.rule_id}]"
-        failure = RuleFailure(self.rule_id, Headline(self.rule_id, said=first_line(said)),
-                              block=said.partition("\n")[2], calls=self.calls)
+    def _set_aside(self, entry, said: str, block: str = ""):
+        """The example shows a declared deviation: kept as evidence, and the search goes on.
+        `said` is its headline (one line; the rule id is appended), `block` what follows it."""
+        failure = RuleFailure(self.rule_id, Headline(self.rule_id, said=f"{said} [{self.rule_id}]"),
+                              block=block, calls=self.calls)
         self.run.set_aside(entry, failure)
         reject()
 
